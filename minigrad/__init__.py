@@ -1,0 +1,63 @@
+"""minigrad: a small, readable reverse-mode autograd library with PyTorch's names.
+
+Tensors hold NumPy (CPU) or CuPy (GPU) arrays and record the operations applied
+to them; ``backward()`` computes ∇J for every tensor that asked for it. On top,
+``minigrad.nn`` builds networks and ``minigrad.optim`` trains them.
+"""
+
+from minigrad._dtype import (  # noqa: F401
+    bool_ as bool,  # noqa: A004
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+)
+from minigrad._dtype import float as float  # noqa: F401,A004,PLC0414
+from minigrad._dtype import int as int  # noqa: F401,A004,PLC0414
+from minigrad.autograd.grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from minigrad.backend import device, get_default_device, is_cuda_available, set_default_device  # noqa: F401
+from minigrad.tensor import Tensor  # noqa: F401
+from minigrad.ops import *  # noqa: F401,F403,E402
+from minigrad.ops import DTypeError, ShapeError, divide, multiply, negative, subtract, true_divide  # noqa: F401
+from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+from minigrad import autograd  # noqa: F401,E402
+from minigrad.autograd import set_detect_anomaly  # noqa: F401
+
+__version__ = "0.1.0"
+
+
+class cuda:  # noqa: N801 - PyTorch's spelling: minigrad.cuda.is_available()
+    """``minigrad.cuda.is_available()``, ``device_count()`` and ``synchronize()``."""
+
+    @staticmethod
+    def is_available():
+        return is_cuda_available()
+
+    @staticmethod
+    def device_count():
+        from minigrad.backend.cupy_backend import cuda_device_count
+
+        return cuda_device_count()
+
+    @staticmethod
+    def synchronize(which=None):
+        from minigrad.backend.devices import as_device
+
+        as_device(which or "cuda").backend.synchronize()
+
+    @staticmethod
+    def manual_seed(value):
+        return manual_seed(value)

@@ -1,0 +1,122 @@
+"""Devices: ``"cpu"``, ``"cuda"`` and ``"cuda:N"``, each backed by one backend object."""
+
+_backends = {}  # device string -> backend instance, created on first use
+
+
+class device:
+    """Where a tensor's values live, as in PyTorch: ``minigrad.device("cuda:0")``.
+
+    Args:
+        spec: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or another ``device``.
+        index: the GPU ordinal when ``spec`` is ``"cuda"``.
+
+    A device compares equal to its string form, so ``x.device == "cpu"`` works.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec, index=None):
+        if isinstance(spec, device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {spec!r}")
+        kind, _, ordinal = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected 'cpu' or 'cuda'")
+        if ordinal:
+            if not ordinal.isdigit():
+                raise ValueError(f"device: invalid device ordinal in {spec!r}")
+            index = int(ordinal)
+        if kind == "cpu":
+            index = None
+        elif index is None:
+            index = 0
+        self.type, self.index = kind, index
+
+    @property
+    def backend(self):
+        """The backend object that computes on this device (created on first use)."""
+        key = str(self)
+        found = _backends.get(key)
+        if found is None:
+            found = _backends[key] = _make_backend(self)
+        return found
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (ValueError, TypeError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+def _make_backend(dev):
+    if dev.type == "cpu":
+        from minigrad.backend.numpy_backend import NumpyBackend
+
+        return NumpyBackend()
+    from minigrad import random
+    from minigrad.backend.cupy_backend import CupyBackend
+
+    backend = CupyBackend(dev.index)
+    if random.initial_seed() is not None:  # a GPU first used after manual_seed is seeded too
+        backend.seed(random.initial_seed())
+    return backend
+
+
+CPU = device("cpu")
+_default = CPU
+
+
+def as_device(spec):
+    """``None`` -> the default device; a string or device -> that device."""
+    if spec is None:
+        return _default
+    if isinstance(spec, device):
+        return spec
+    return device(spec)
+
+
+def get_default_device():
+    """The device new tensors are created on when none is given."""
+    return _default
+
+
+def set_default_device(spec):
+    """Create new tensors on ``spec`` ("cpu", "cuda", "cuda:N") unless told otherwise."""
+    global _default
+    dev = device(spec if spec is not None else "cpu")
+    _ = dev.backend  # fail now, with the install hint, rather than at the first tensor
+    _default = dev
+
+
+def is_cuda_available():
+    """True when CuPy imports and sees at least one GPU."""
+    from minigrad.backend.cupy_backend import cuda_device_count
+
+    return cuda_device_count() > 0
+
+
+def backend_of_array(array):
+    """The device of a raw NumPy or CuPy array (CuPy arrays carry their GPU ordinal)."""
+    import numpy as np
+
+    if isinstance(array, np.ndarray) or np.isscalar(array):
+        return CPU
+    ordinal = getattr(getattr(array, "device", None), "id", None)
+    if ordinal is None:
+        raise TypeError(f"unsupported array type {type(array).__name__}")
+    return device("cuda", ordinal)

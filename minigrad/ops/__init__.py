@@ -1,0 +1,49 @@
+"""minigrad's operations, grouped by kind.
+
+The primitives — the only ops with a backward of their own — fit in one table:
+
+=============  ==========================================================
+file           primitives
+=============  ==========================================================
+elementwise    Add Sub Mul Div Pow PowScalar Neg Exp Log Log1p Sqrt Sin Cos
+               Tanh Sigmoid Relu Abs Maximum Minimum Clamp Where
+reduce         Sum Amax Amin
+shape          Expand SumTo Reshape Permute GetItem IndexAdd Gather Cat
+linalg         Matmul
+nn             LogSoftmax Softmax Linear
+convert        ToDtype ToDevice Clone
+=============  ==========================================================
+
+Everything else (mean, var, std, max/min with dim, logsumexp, stack,
+squeeze, ...) is composed from these and needs no backward of its own.
+"""
+
+from minigrad.ops.compare import (  # noqa: F401
+    allclose, eq, equal, ge, greater, gt, isfinite, isinf, isnan, le, less, logical_and,
+    logical_not, logical_or, lt, ne, sign,
+)
+from minigrad.ops.convert import clone, to_device, to_dtype  # noqa: F401
+from minigrad.ops.creation import (  # noqa: F401
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from minigrad.ops.elementwise import (  # noqa: F401
+    abs, add, clamp, clip, cos, div, exp, log, log1p, maximum, minimum, mul, neg, pow, relu,
+    rsqrt, sigmoid, sin, sqrt, square, sub, tanh, where,
+)
+from minigrad.ops.linalg import bmm, matmul, mm  # noqa: F401
+from minigrad.ops.nn import linear, log_softmax, softmax  # noqa: F401
+from minigrad.ops.reduce import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var,
+)
+from minigrad.ops.shape import (  # noqa: F401
+    broadcast_to, cat, concat, concatenate, expand, flatten, gather, getitem, permute, reshape,
+    squeeze, stack, sum_to, transpose, unsqueeze, view,
+)
+from minigrad.ops import shape  # noqa: F401,E402
+from minigrad.ops._util import DTypeError, ShapeError  # noqa: F401
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+negative = neg

@@ -1,0 +1,189 @@
+"""Every differentiable op against finite differences, in float64, over broadcasting shapes."""
+
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import gradcheck, gradgradcheck
+from tests.conftest import randn
+
+SHAPE_PAIRS = [((), (2, 3)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((5,), (1,))]
+
+# name -> (function of two tensors, domain of the first input: None or a lower bound for |x| + low)
+BINARY = {
+    "add": (lambda a, b: a + b, None),
+    "sub": (lambda a, b: a - b, None),
+    "mul": (lambda a, b: a * b, None),
+    "div": (lambda a, b: a / b, None),
+    "pow": (lambda a, b: a ** b, 0.5),
+    "maximum": (mg.maximum, None),
+    "minimum": (mg.minimum, None),
+    "where": (lambda a, b: mg.where(a > 0, a, b), None),
+    "radd_sub_mul": (lambda a, b: 2.0 - a * 3 + b / 4, None),
+    "add_alpha": (lambda a, b: mg.add(a, b, alpha=-2.5), None),
+}
+
+UNARY = {
+    "neg": (lambda x: -x, None),
+    "exp": (mg.exp, None),
+    "log": (mg.log, 0.1),
+    "log1p": (mg.log1p, 0.1),
+    "sqrt": (mg.sqrt, 0.1),
+    "sin": (mg.sin, None),
+    "cos": (mg.cos, None),
+    "tanh": (mg.tanh, None),
+    "sigmoid": (mg.sigmoid, None),
+    "relu": (mg.relu, None),
+    "abs": (mg.abs, None),
+    "pow_scalar": (lambda x: x ** 3, None),
+    "pow_fraction": (lambda x: x ** 1.5, 0.1),
+    "rpow": (lambda x: 2.0 ** x, None),
+    "clamp": (lambda x: mg.clamp(x, -0.5, 0.5), None),
+    "square": (mg.square, None),
+    "rsqrt": (mg.rsqrt, 0.1),
+}
+
+SHAPES = [(), (3, 4), (2, 1, 4), (5,)]
+
+
+def _away_from_kinks(x, name):
+    """Move values off the points where relu/abs/clamp are not differentiable."""
+    if name in ("relu", "abs", "clamp"):
+        with mg.no_grad():
+            x.add_((x._array.__abs__() < 0.05) * 0.2 + ((abs(abs(x._array) - 0.5) < 0.05) * 0.2))
+    return x
+
+
+@pytest.mark.parametrize("name", BINARY)
+@pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
+def test_binary_gradcheck(name, shapes, device):
+    fn, low = BINARY[name]
+    a = randn(*shapes[0], device=device, low=low)
+    b = randn(*shapes[1], device=device)
+    assert gradcheck(fn, (a, b))
+    assert gradcheck(fn, (b, a)) if low is None else True
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_gradgradcheck(name, device):
+    fn, low = BINARY[name]
+    a = randn(2, 1, 3, device=device, low=low)
+    b = randn(4, 1, device=device)
+    assert gradgradcheck(fn, (a, b))
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_unary_gradcheck(name, shape, device):
+    fn, low = UNARY[name]
+    x = _away_from_kinks(randn(*shape, device=device, low=low), name)
+    assert gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_gradgradcheck(name, device):
+    fn, low = UNARY[name]
+    x = _away_from_kinks(randn(2, 3, device=device, low=low), name)
+    assert gradgradcheck(fn, (x,))
+
+
+REDUCTIONS = {
+    "sum_all": lambda x: x.sum(),
+    "sum_dim": lambda x: x.sum(1),
+    "sum_neg_keep": lambda x: x.sum(-1, keepdim=True),
+    "sum_tuple": lambda x: x.sum((0, 2)),
+    "mean": lambda x: x.mean(),
+    "mean_dim": lambda x: x.mean((0, -1), keepdim=True),
+    "var": lambda x: x.var(1),
+    "var_correction0": lambda x: x.var(0, correction=0),
+    "var_unbiased_false": lambda x: x.var(unbiased=False),
+    "std": lambda x: x.std(2, keepdim=True),
+    "max_all": lambda x: x.max(),
+    "max_dim": lambda x: x.max(1).values,
+    "min_dim_keep": lambda x: x.min(-1, keepdim=True).values,
+    "min_all": lambda x: x.min(),
+    "amax": lambda x: x.amax((0, 1)),
+    "logsumexp": lambda x: x.logsumexp(1),
+    "logsumexp_keep": lambda x: x.logsumexp((0, 2), keepdim=True),
+    "softmax": lambda x: x.softmax(-1),
+    "log_softmax": lambda x: x.log_softmax(1),
+    "norm": lambda x: x.norm(),
+}
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_reduction_gradcheck(name, device):
+    x = randn(2, 3, 4, device=device)
+    assert gradcheck(REDUCTIONS[name], (x,))
+    assert gradgradcheck(REDUCTIONS[name], (x,))
+
+
+SHAPE_OPS = {
+    "reshape": lambda x: x.reshape(4, 6),
+    "view_infer": lambda x: x.view(-1, 3),
+    "flatten": lambda x: x.flatten(1),
+    "transpose": lambda x: x.transpose(0, 2),
+    "permute": lambda x: x.permute(2, 0, 1),
+    "T": lambda x: x.T,
+    "squeeze": lambda x: x[:, :1].squeeze(1),
+    "unsqueeze": lambda x: x.unsqueeze(-1),
+    "expand": lambda x: x[:, :1].expand(2, 5, 4),
+    "getitem_basic": lambda x: x[1, ::2, None, ...],
+    "getitem_int_array": lambda x: x[[0, 1, 1, 0], :, [3, 2, 2, 0]],
+    "getitem_repeat": lambda x: x[:, [0, 0, 2]],
+    "getitem_mask": lambda x: x[x > 0],
+    "getitem_tensor_index": lambda x: x[mg.tensor([1, 0, 1])],
+    "cat": lambda x: mg.cat([x, x * 2, x[:, :1]], dim=1),
+    "stack": lambda x: mg.stack([x, x.exp()], dim=-1),
+    "gather": lambda x: x.gather(2, mg.tensor([[[0, 3], [1, 1], [2, 0]]] * 2)),
+    "clone": lambda x: x.clone(),
+}
+
+
+@pytest.mark.parametrize("name", SHAPE_OPS)
+def test_shape_op_gradcheck(name, device):
+    x = randn(2, 3, 4, device=device)
+    assert gradcheck(SHAPE_OPS[name], (x,))
+    assert gradgradcheck(lambda x: SHAPE_OPS[name](x) ** 2, (x,))
+
+
+def test_dtype_round_trip_gradcheck(device):
+    # float32 in the middle: a coarser step and tolerance, since float32 keeps ~7 digits
+    x = randn(2, 3, device=device)
+    assert gradcheck(lambda x: (x.float() * 2).double(), (x,), eps=1e-3, atol=1e-3)
+    y = randn(2, 3, device=device, dtype=mg.float32)
+    y.double().sum().backward()
+    assert y.grad.dtype == mg.float32
+
+
+MATMUL_SHAPES = [((3, 4), (4, 5)), ((4,), (4,)), ((4,), (4, 2)), ((3, 4), (4,)), ((2, 3, 4), (4, 5)),
+                 ((2, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 3)), ((2, 3, 4), (4,))]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_gradcheck(shapes, device):
+    a = randn(*shapes[0], device=device)
+    b = randn(*shapes[1], device=device)
+    assert gradcheck(mg.matmul, (a, b))
+    assert gradgradcheck(mg.matmul, (a, b))
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("x_shape", [(5, 3), (3,), (2, 4, 3)], ids=str)
+def test_linear_gradcheck(with_bias, x_shape, device):
+    x = randn(*x_shape, device=device)
+    w = randn(2, 3, device=device)
+    b = randn(2, device=device) if with_bias else None
+    inputs = (x, w, b) if with_bias else (x, w)
+    fn = (lambda x, w, b: mg.linear(x, w, b)) if with_bias else (lambda x, w: mg.linear(x, w))
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_tied_maximum_splits_the_gradient_evenly():
+    x = mg.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5, 0.0]
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([1.0, 1.0], requires_grad=True)
+    mg.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0] and b.grad.tolist() == [0.5, 0.0]
