@@ -82,6 +82,12 @@ class CupyBackend:
 
         cupyx.scatter_add(target, index, values)
 
+    @staticmethod
+    def erf(array):
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special.erf(array)
+
     def synchronize(self):
         self.xp.cuda.Device(self.index).synchronize()
 

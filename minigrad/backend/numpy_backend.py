@@ -1,5 +1,7 @@
 """The CPU backend: NumPy arrays, NumPy's PCG64 generator, ``np.add.at``."""
 
+import math
+
 import numpy as np
 
 
@@ -45,6 +47,15 @@ class NumpyBackend:
         np.add.at(target, index, values)
 
     @staticmethod
+    def erf(array):
+        """The error function, elementwise (SciPy's when installed, else the math module's)."""
+        try:
+            from scipy.special import erf
+        except ImportError:
+            return _erf_fallback(array).astype(array.dtype, copy=False)
+        return erf(array)
+
+    @staticmethod
     def synchronize():
         """Wait for queued work: nothing to wait for on the CPU."""
 
@@ -54,3 +65,6 @@ class NumpyBackend:
         from minigrad.backend import fused_cpu
 
         return fused_cpu.kernels()
+
+
+_erf_fallback = np.vectorize(math.erf, otypes=[np.float64])

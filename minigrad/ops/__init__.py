@@ -6,7 +6,7 @@ The primitives — the only ops with a backward of their own — fit in one tabl
 file           primitives
 =============  ==========================================================
 elementwise    Add Sub Mul Div Pow PowScalar Neg Exp Log Log1p Sqrt Sin Cos
-               Tanh Sigmoid Relu Abs Maximum Minimum Clamp Where
+               Tanh Sigmoid Softplus Erf Relu Abs Maximum Minimum Clamp Where
 reduce         Sum Amax Amin
 shape          Expand SumTo Reshape Permute GetItem IndexAdd Gather Cat
 linalg         Matmul
@@ -29,7 +29,7 @@ from minigrad.ops.creation import (  # noqa: F401
 )
 from minigrad.ops.elementwise import (  # noqa: F401
     abs, add, clamp, clip, cos, div, exp, log, log1p, maximum, minimum, mul, neg, pow, relu,
-    rsqrt, sigmoid, sin, sqrt, square, sub, tanh, where,
+    rsqrt, sigmoid, sin, softplus, sqrt, square, sub, tanh, where, erf,
 )
 from minigrad.ops.linalg import bmm, matmul, mm  # noqa: F401
 from minigrad.ops.nn import linear, log_softmax, softmax  # noqa: F401
@@ -47,3 +47,7 @@ true_divide = divide = div
 multiply = mul
 subtract = sub
 negative = neg
+
+# The public names: every function above, none of the submodules.
+__all__ = [name for name, value in list(globals().items())
+           if not name.startswith("_") and not isinstance(value, type(shape))]

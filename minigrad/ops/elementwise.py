@@ -7,6 +7,8 @@ the broadcast undone. A backward returns ``None`` for an input that needs no
 gradient (``ctx.needs_input_grad``), so no work is spent on it.
 """
 
+import math
+
 from minigrad import _dtype
 from minigrad.autograd.function import Function
 from minigrad.ops._util import DTypeError, as_tensor, binary_operands, float_input
@@ -246,6 +248,34 @@ class Sigmoid(Function):
         return grad * y * (1 - y)
 
 
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): no overflow, exact at 0
+        ctx.save_for_backward(x)
+        xp = x.backend.xp
+        return xp.maximum(x._array, 0) + xp.log1p(xp.exp(-xp.abs(x._array)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d softplus/dx = σ(x)
+        (x,) = ctx.saved_tensors
+        return grad * sigmoid(x)
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.erf(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d erf(x)/dx = 2/√π · e^(-x²)
+        (x,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
@@ -406,6 +436,8 @@ sin = _unary_float(Sin, "sin")
 cos = _unary_float(Cos, "cos")
 tanh = _unary_float(Tanh, "tanh")
 sigmoid = _unary_float(Sigmoid, "sigmoid")
+softplus = _unary_float(Softplus, "softplus")
+erf = _unary_float(Erf, "erf")
 
 
 def relu(input):  # noqa: A002
@@ -460,7 +492,3 @@ def where(condition, input, other):  # noqa: A002
 
         broadcast_shape(cond.shape, broadcast_shape(a.shape, b.shape, "where"), "where")
     return Where.apply(cond, a, b)
-
-
-def as_float_tensor(value, like):
-    return float_input(as_tensor(value, like), "op")

@@ -39,6 +39,8 @@ UNARY = {
     "rpow": (lambda x: 2.0 ** x, None),
     "clamp": (lambda x: mg.clamp(x, -0.5, 0.5), None),
     "square": (mg.square, None),
+    "softplus": (mg.softplus, None),
+    "erf": (mg.erf, None),
     "rsqrt": (mg.rsqrt, 0.1),
 }
 
