@@ -86,6 +86,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     w_view = None if weight is None else weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
 
     if target.dtype.is_floating_point:  # class probabilities
+        if target.ndim == input.ndim - 1:
+            raise DTypeError(f"cross_entropy: expected class indices of an integer dtype (int64), got {target.dtype} "
+                             f"(or class probabilities of shape {fmt(input.shape)})")
         if target.shape != input.shape:
             raise ShapeError(f"cross_entropy: probability targets must have the input's shape {fmt(input.shape)}, "
                              f"got {fmt(target.shape)}")

@@ -11,7 +11,7 @@ import math
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import DTypeError, as_tensor, binary_operands, float_input
+from minigrad.ops._util import DTypeError, binary_operands, float_input
 from minigrad.ops.shape import sum_to
 from minigrad.tensor import Tensor
 

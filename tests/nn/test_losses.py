@@ -1,0 +1,136 @@
+"""Losses against their formulas (and PyTorch when present), gradchecks, stability, errors."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.autograd import gradcheck
+from minigrad.nn import functional as F
+from tests.conftest import to_numpy
+
+
+def _log_softmax(z):
+    z = z - z.max(1, keepdims=True)
+    return z - np.log(np.exp(z).sum(1, keepdims=True))
+
+
+def test_regression_losses_match_formulas(device):
+    x = mg.tensor([1.0, -2.0, 3.0], device=device)
+    y = mg.tensor([0.5, 0.0, 5.0], device=device)
+    assert nn.MSELoss()(x, y).item() == pytest.approx((0.25 + 4 + 4) / 3)
+    assert nn.MSELoss(reduction="sum")(x, y).item() == pytest.approx(8.25)
+    assert nn.L1Loss()(x, y).item() == pytest.approx((0.5 + 2 + 2) / 3)
+    assert nn.L1Loss(reduction="none")(x, y).tolist() == [0.5, 2.0, 2.0]
+
+
+def test_cross_entropy_class_indices_with_weights_and_ignore():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((5, 4))
+    y = np.array([0, 3, -100, 1, 3])
+    w = np.array([1.0, 2.0, 0.5, 3.0])
+    logp = _log_softmax(z)
+    kept = y != -100
+    per = np.where(kept, -w[np.where(kept, y, 0)] * logp[np.arange(5), np.where(kept, y, 0)], 0.0)
+    expected = per.sum() / w[y[kept]].sum()
+    got = F.cross_entropy(mg.tensor(z), mg.tensor(y), weight=mg.tensor(w))
+    assert got.item() == pytest.approx(expected, rel=1e-12)
+    none = F.cross_entropy(mg.tensor(z), mg.tensor(y), weight=mg.tensor(w), reduction="none")
+    np.testing.assert_allclose(to_numpy(none), per, rtol=1e-12)
+
+
+def test_cross_entropy_label_smoothing_formula():
+    z = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3]])
+    y = np.array([0, 2])
+    eps, c = 0.2, 3
+    logp = _log_softmax(z)
+    nll = -logp[np.arange(2), y].mean()
+    smooth = -logp.sum(1).mean()
+    expected = (1 - eps) * nll + eps / c * smooth
+    got = nn.CrossEntropyLoss(label_smoothing=eps)(mg.tensor(z), mg.tensor(y))
+    assert got.item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_probability_targets_and_spatial_input():
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((3, 4))
+    p = rng.random((3, 4))
+    p /= p.sum(1, keepdims=True)
+    expected = -(p * _log_softmax(z)).sum(1).mean()
+    assert F.cross_entropy(mg.tensor(z), mg.tensor(p)).item() == pytest.approx(expected, rel=1e-12)
+    z3 = rng.standard_normal((2, 3, 5))
+    y3 = rng.integers(0, 3, (2, 5))
+    flat = F.cross_entropy(mg.tensor(z3.transpose(0, 2, 1).reshape(-1, 3)), mg.tensor(y3.reshape(-1)))
+    assert F.cross_entropy(mg.tensor(z3), mg.tensor(y3)).item() == pytest.approx(flat.item(), rel=1e-12)
+
+
+def test_cross_entropy_is_stable_for_logits_of_1e4(device):
+    z = mg.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], device=device, requires_grad=True)
+    loss = F.cross_entropy(z, mg.tensor([0, 1], device=device))
+    loss.backward()
+    assert np.isfinite(loss.item()) and loss.item() == pytest.approx(np.log(2) / 2, rel=1e-5)
+    assert np.isfinite(to_numpy(z.grad)).all()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"label_smoothing": 0.1}, {"reduction": "sum"}, {"ignore_index": 1}],
+                         ids=["plain", "smooth", "sum", "ignore"])
+def test_cross_entropy_gradcheck(kwargs):
+    z = mg.randn(4, 3, dtype=mg.float64, requires_grad=True)
+    y = mg.tensor([0, 1, 2, 1])
+    w = mg.tensor([1.0, 2.0, 0.5], dtype=mg.float64)
+    assert gradcheck(lambda z: F.cross_entropy(z, y, weight=w, **kwargs), (z,))
+
+
+def test_binary_losses_match_formulas_and_are_stable():
+    x = mg.tensor([-3.0, 0.0, 2.0], dtype=mg.float64)
+    t = mg.tensor([0.0, 1.0, 1.0], dtype=mg.float64)
+    xs, ts = to_numpy(x), to_numpy(t)
+    s = 1 / (1 + np.exp(-xs))
+    bce = -(ts * np.log(s) + (1 - ts) * np.log(1 - s))
+    np.testing.assert_allclose(to_numpy(F.binary_cross_entropy(x.sigmoid(), t, reduction="none")), bce, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(F.binary_cross_entropy_with_logits(x, t, reduction="none")), bce, rtol=1e-12)
+    pw = mg.tensor([3.0], dtype=mg.float64)
+    weighted = -(3.0 * ts * np.log(s) + (1 - ts) * np.log(1 - s))
+    np.testing.assert_allclose(to_numpy(nn.BCEWithLogitsLoss(reduction="none", pos_weight=pw)(x, t)), weighted, rtol=1e-12)
+    big = F.binary_cross_entropy_with_logits(mg.tensor([1e4, -1e4]), mg.tensor([0.0, 1.0]), reduction="none")
+    assert big.tolist() == [1e4, 1e4]
+    z = mg.tensor([0.0, 0.3], dtype=mg.float64, requires_grad=True)  # 0 included: softplus is exact there
+    assert gradcheck(lambda z: F.binary_cross_entropy_with_logits(z, t[:2], pos_weight=pw), (z,))
+
+
+def test_nll_loss_is_negative_picked_log_probability():
+    logp = mg.tensor([[-0.1, -2.3], [-1.2, -0.4]])
+    assert nn.NLLLoss()(logp, mg.tensor([1, 0])).item() == pytest.approx((2.3 + 1.2) / 2)
+
+
+def test_loss_input_errors_name_the_problem():
+    with pytest.raises(ValueError, match=r"mse_loss: target shape \(3, 1\) differs from input shape \(3,\)"):
+        F.mse_loss(mg.ones(3), mg.ones(3, 1))
+    with pytest.raises(TypeError, match="class indices of an integer dtype"):
+        F.cross_entropy(mg.ones(2, 3), mg.tensor([0.0, 1.0]))
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        F.cross_entropy(mg.ones(2, 3), mg.tensor([0, 3]))
+    with pytest.raises(ValueError, match=r"expected target of shape \(2,\)"):
+        F.cross_entropy(mg.ones(2, 3), mg.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="avg")
+
+
+def test_losses_match_torch_when_available():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    z, y = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
+    y[2] = 1
+    w = rng.random(4) + 0.5
+    for kwargs in ({}, {"label_smoothing": 0.15}, {"ignore_index": 1}, {"reduction": "sum", "label_smoothing": 0.3}):
+        for weight in (None, w):
+            ours = F.cross_entropy(mg.tensor(z), mg.tensor(y), weight=None if weight is None else mg.tensor(weight), **kwargs)
+            theirs = torch.nn.functional.cross_entropy(
+                torch.tensor(z), torch.tensor(y), weight=None if weight is None else torch.tensor(weight), **kwargs)
+            assert ours.item() == pytest.approx(theirs.item(), rel=1e-10), (kwargs, weight is None)
+    p = rng.random((6, 4))
+    ours = F.cross_entropy(mg.tensor(z), mg.tensor(p), weight=mg.tensor(w), label_smoothing=0.1)
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(p), weight=torch.tensor(w), label_smoothing=0.1)
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-10)
