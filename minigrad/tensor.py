@@ -34,7 +34,7 @@ class Tensor(TensorMethods):
 
     __slots__ = (
         "_array", "_device", "_requires_grad", "grad", "grad_fn",
-        "_output_nr", "_version_counter", "_retains_grad", "__weakref__",
+        "_output_nr", "_version_counter", "_retains_grad", "_grad_storage", "__weakref__",
     )
     __array_priority__ = 1000  # NumPy scalars on the left defer to Tensor's reflected operators
     __array_ufunc__ = None

@@ -164,12 +164,21 @@ def _deliver_to_leaf(leaf, grad, captures, captured, create_graph):
 def _accumulate(tensor, grad, create_graph):
     """``tensor.grad += grad``: in place normally; out of place when recording (create_graph)."""
     if tensor.grad is None:
-        tensor.grad = grad if create_graph else grad._detached_copy()
+        tensor.grad = grad if create_graph else _fresh_grad(tensor, grad)
     elif create_graph or tensor.grad.requires_grad:
         tensor.grad = tensor.grad + grad
     else:
         tensor.grad._array += grad._array
         tensor.grad._counter().value += 1
+
+
+def _fresh_grad(tensor, grad):
+    """A gradient tensor with memory of its own: the flat slot an optimizer reserved, or a copy."""
+    storage = getattr(tensor, "_grad_storage", None)  # set by optimizers that keep flat buffers
+    if storage is not None and storage.shape == grad.shape and storage.dtype == grad._array.dtype:
+        storage[...] = grad._array
+        return type(grad)._wrap(storage, tensor.device)
+    return grad._detached_copy()
 
 
 def _serve_retained_and_captured(node, grads_out, captures, captured, create_graph):

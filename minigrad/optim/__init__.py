@@ -1,0 +1,8 @@
+"""``minigrad.optim``: gradient descent and the adaptive methods, with PyTorch's names and defaults."""
+
+from minigrad.optim import lr_scheduler  # noqa: F401
+from minigrad.optim.adagrad import Adagrad  # noqa: F401
+from minigrad.optim.adam import Adam, AdamW  # noqa: F401
+from minigrad.optim.optimizer import Optimizer  # noqa: F401
+from minigrad.optim.rmsprop import RMSprop  # noqa: F401
+from minigrad.optim.sgd import SGD  # noqa: F401
