@@ -152,7 +152,7 @@ class Optimizer:
         saved = {}
         for bucket in old or ():
             bucket.release()
-            for i, p in enumerate(bucket.params):
+            for p in bucket.params:
                 if p in self.state:
                     saved[p] = {k: (v.detach().to(p.device).to(p.dtype) if k != "step" else float(v.item()))
                                 for k, v in self.state.pop(p).items()}
@@ -234,9 +234,10 @@ class Optimizer:
                 if key != "params":
                     own[key] = tuple(value) if key == "betas" else value
             self._validate(own)
+            position_of = {id(p): position for p, position in zip(own["params"], saved["params"])}
             for bucket in self._group_buckets(index):
                 for i, p in enumerate(bucket.params):
-                    position = saved["params"][own["params"].index(p)]
+                    position = position_of[id(p)]
                     if position in states:
                         self._load_param_state(own, bucket, i, states[position])
 

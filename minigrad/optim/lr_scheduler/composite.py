@@ -6,7 +6,23 @@ from minigrad.optim.lr_scheduler.base import LRScheduler, as_optimizer
 from minigrad.optim.lr_scheduler.decay import LinearLR
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A scheduler over child schedulers: their states are saved inside its own."""
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        children = state.pop("_schedulers")
+        super().load_state_dict(state)
+        for scheduler, saved in zip(self._schedulers, children):
+            scheduler.load_state_dict(saved)
+
+
+class SequentialLR(_Composite):
     """Run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``; each restarts its count at 0.
 
     η_t = schedulers[i].η(t − milestones[i−1]) for the i with milestones[i−1] ≤ t < milestones[i].
@@ -41,20 +57,8 @@ class SequentialLR(LRScheduler):
         child.last_epoch = self.last_epoch - (self._milestones[index - 1] if index > 0 else 0)
         child._last_lr = self._last_lr
 
-    def state_dict(self):
-        state = super().state_dict()
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        children = state.pop("_schedulers")
-        super().load_state_dict(state)
-        for scheduler, saved in zip(self._schedulers, children):
-            scheduler.load_state_dict(saved)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_Composite):
     """Step several schedulers together; their effects multiply.
 
     η_t = η₀ · Π_k (η_k(t) / η₀), where η_k is scheduler k's own schedule. For the
@@ -88,8 +92,6 @@ class ChainedScheduler(LRScheduler):
             scheduler.last_epoch = self.last_epoch
             scheduler._last_lr = self._last_lr
 
-    state_dict = SequentialLR.state_dict
-    load_state_dict = SequentialLR.load_state_dict
 
 
 class WarmupLR(SequentialLR):
