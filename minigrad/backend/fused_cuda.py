@@ -20,7 +20,10 @@ def kernels(cupy):
 
 
 class CupyKernels:
+    """One compiled kernel per statement list; ``preferred``: optimizers use it unless told not to."""
+
     name = "cupy.ElementwiseKernel"
+    preferred = True
 
     def __init__(self, cupy):
         self._cp = cupy

@@ -14,6 +14,10 @@ If something replaces a parameter's array (``module.to(...)``, ``p.data = …``)
 
 import numpy as np
 
+# Plain (unfused) updates run over blocks of this many elements, so that the dozen
+# passes of a rule like Adam's hit the cache instead of main memory.
+BLOCK = 65536
+
 from minigrad.backend.devices import CPU
 from minigrad.tensor import Tensor
 
@@ -30,6 +34,21 @@ class Run:
     """
 
     __slots__ = ("param", "grad", "state", "step", "xp", "kernels", "scratch", "dtype")
+
+    def blocks(self, size=BLOCK):
+        """This run cut into consecutive pieces of at most ``size`` elements (itself when small)."""
+        n = self.param.shape[0]
+        if n <= size:
+            yield self
+            return
+        for start in range(0, n, size):
+            piece = Run()
+            sl = slice(start, min(start + size, n))
+            piece.param, piece.grad, piece.step = self.param[sl], self.grad[sl], self.step
+            piece.state = {name: array[sl] for name, array in self.state.items()}
+            piece.xp, piece.kernels, piece.dtype = self.xp, self.kernels, self.dtype
+            piece.scratch = (self.scratch[0][sl], self.scratch[1][sl])
+            yield piece
 
     def scalars(self, **values):
         """Python numbers as scalars of the run's dtype (so float32 stays float32 in every path)."""
@@ -62,7 +81,9 @@ class FlatBucket:
             self.grad_views.append(grad_view)
         self.state = {}                                  # name -> flat state array
         self.steps = np.zeros(len(params), np.float32)   # t per parameter (host side, like PyTorch's "step")
+        self.all_registered = False                      # every parameter has its optimizer.state entry
         self._scratch = None
+        self._whole = None                               # the Run over the whole bucket, reused
 
     def intact(self):
         """Whether every parameter still lives in this bucket's flat buffer."""
@@ -85,22 +106,29 @@ class FlatBucket:
         return Tensor._wrap(self.steps[index:index + 1].reshape(()), CPU)
 
     def collect_grads(self):
-        """Make the flat gradient current; return which parameters have a gradient."""
+        """Make the flat gradient current; return which parameters have a gradient (a list of bools)."""
         has = []
         for p, view in zip(self.params, self.grad_views):
             g = p.grad
             if g is None:
                 has.append(False)
                 continue
-            if g._array is not view:  # a gradient assigned by hand: copy it into the flat buffer
-                if g.device != self.device:
+            if g._array is not view:  # a gradient assigned by hand: move it into the flat buffer
+                if g._device is not self.device and g._device != self.device:
                     raise RuntimeError(f"optimizer: parameter on {self.device} has a gradient on {g.device}")
                 view[...] = g._array
+                p.grad = Tensor._wrap(view, self.device)
             has.append(True)
         return has
 
-    def runs(self, has_grad, kernels):
+    def runs(self, has_grad, all_have, kernels):
         """The stretches of parameters to update together: consecutive, with a gradient, same step."""
+        if all_have and self.steps[0] == self.steps[-1] and (len(self.steps) < 3 or self.steps.min() == self.steps.max()):
+            if self._whole is None or self._whole.state.keys() != self.state.keys():
+                self._whole = self._run(0, self.param.shape[0], 0.0, None)
+            self._whole.step, self._whole.kernels = float(self.steps[0]), kernels
+            yield self._whole
+            return
         i, n = 0, len(self.params)
         while i < n:
             if not has_grad[i]:

@@ -117,28 +117,41 @@ class Optimizer:
 
     def _step_bucket(self, group, bucket):
         has_grad = bucket.collect_grads()
-        if not any(has_grad):
+        all_have = all(has_grad)
+        if not all_have and not any(has_grad):
             return
-        for i, has in enumerate(has_grad):
-            if has and bucket.params[i] not in self.state:
-                self._register_state(group, bucket, i)
-        bucket.steps[has_grad] += 1
+        if not bucket.all_registered:
+            for i, has in enumerate(has_grad):
+                if has and bucket.params[i] not in self.state:
+                    self._register_state(group, bucket, i)
+            bucket.all_registered = all(p in self.state for p in bucket.params)
+        if all_have:
+            bucket.steps += 1
+        else:
+            bucket.steps[has_grad] += 1
         before = bucket.param.copy() if self.track_updates else None
         kernels = self._kernels(group, bucket)
-        for run in bucket.runs(has_grad, kernels):
-            self.update(group, run)
+        for run in bucket.runs(has_grad, all_have, kernels):
+            if kernels is not None:
+                self.update(group, run)
+            else:
+                for block in run.blocks():  # cache-sized pieces: the same rule, fewer trips to memory
+                    self.update(group, block)
         if before is not None:
             self._record_update_ratio(bucket, before, has_grad)
 
     def _kernels(self, group, bucket):
+        """The backend's fused kernels when ``fused`` asks for them (None: when the backend prefers them)."""
         fused = group.get("fused")
         if fused is False:
             return None
         kernels = bucket.backend.fused_kernels()
-        if kernels is None and fused:
-            raise RuntimeError(f"{type(self).__name__}(fused=True): no fused kernels on {bucket.device}; "
-                               "install numexpr (pip install 'minigrad[fast]') or pass fused=None")
-        return kernels
+        if kernels is None:
+            if fused:
+                raise RuntimeError(f"{type(self).__name__}(fused=True): no fused kernels on {bucket.device}; "
+                                   "install numexpr (pip install 'minigrad[fast]') or pass fused=None")
+            return None
+        return kernels if fused or kernels.preferred else None
 
     # ------------------------------------------------------------------ flat buffers and state
     def _group_buckets(self, index):
@@ -255,8 +268,8 @@ class Optimizer:
                     for i, p in enumerate(bucket.params):
                         for name, fill in self.state_buffers(group):
                             bucket.state_array(name, fill)
-                        run = bucket._run(bucket.slices[i].start, bucket.slices[i].stop,
-                                          max(float(bucket.steps[i]), 1.0), None)
+                        run = bucket._run(bucket.slices[i].start, bucket.slices[i].stop, max(float(bucket.steps[i]), 1.0),
+                                          None)
                         rate = self.rate(group, run)
                         full = bucket.xp.broadcast_to(bucket.xp.asarray(rate, dtype=run.dtype), run.param.shape)
                         rates[p] = Tensor._wrap(full.reshape(p.shape).copy(), p.device)

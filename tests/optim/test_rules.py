@@ -40,7 +40,7 @@ def gradient(theta):
 def fused_modes():
     modes = [pytest.param(False, id="plain")]
     kernels = mg.device("cpu").backend.fused_kernels()
-    modes.append(pytest.param(None, id="fused", marks=() if kernels else pytest.mark.skip(reason="numexpr missing")))
+    modes.append(pytest.param(True, id="fused", marks=() if kernels else pytest.mark.skip(reason="numexpr missing")))
     return modes
 
 
