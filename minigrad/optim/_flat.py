@@ -14,12 +14,12 @@ If something replaces a parameter's array (``module.to(...)``, ``p.data = …``)
 
 import numpy as np
 
+from minigrad.backend.devices import CPU
+from minigrad.tensor import Tensor
+
 # Plain (unfused) updates run over blocks of this many elements, so that the dozen
 # passes of a rule like Adam's hit the cache instead of main memory.
 BLOCK = 65536
-
-from minigrad.backend.devices import CPU
-from minigrad.tensor import Tensor
 
 
 class Run:
