@@ -35,7 +35,7 @@ from minigrad.ops import DTypeError, ShapeError, divide, multiply, negative, sub
 from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from minigrad import autograd  # noqa: F401,E402
 from minigrad.autograd import set_detect_anomaly  # noqa: F401
-from minigrad import nn, optim  # noqa: F401,E402
+from minigrad import datasets, nn, optim, utils  # noqa: F401,E402
 from minigrad.serialization import load, save  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -162,10 +162,11 @@ class Function:
         self.next_edges = edges
         self.needs_input_grad = tuple(e is not None for e in edges)
         self._num_outputs = len(outputs)
-        if len(outputs) > 1:  # so backward can stand zeros in for outputs that got no gradient
-            self.output_shapes = tuple(o.shape for o in outputs)
-            self.output_dtypes = tuple(o.dtype for o in outputs)
-            self.output_device = outputs[0].device
+        # What the outputs looked like: for drawing the graph, and so backward can stand
+        # zeros in for outputs that received no gradient.
+        self.output_shapes = tuple(o._array.shape for o in outputs)
+        self.output_dtypes = tuple(o._array.dtype for o in outputs)
+        self.output_device = outputs[0]._device
         skip = getattr(self, "_non_differentiable", ())
         for nr, out in enumerate(outputs):
             if id(out) not in skip and out._array.dtype.kind == "f":

@@ -1,0 +1,44 @@
+"""The ``minigrad`` command: train, compare, lr-find, trajectories and graph, on built-in data.
+
+Misuse (an unknown option value, η ≤ 0, an unwritable folder, cuda without
+CuPy) prints one line starting with "minigrad: error:" and exits with status 2.
+"""
+
+import argparse
+import sys
+
+from minigrad.cli import compare, graph, lr_find, train, trajectories
+from minigrad.cli.common import UsageError
+
+COMMANDS = {"train": train, "compare": compare, "lr-find": lr_find, "trajectories": trajectories, "graph": graph}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser():
+    parser = _Parser(prog="minigrad", description="Train small models and watch what the learning rate does.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        command = sub.add_parser(name, help=module.HELP, description=module.__doc__.strip().splitlines()[0])
+        module.add_arguments(command)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the console script and of ``python -m minigrad``; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return COMMANDS[args.command].run(args) or 0
+    except UsageError as exc:
+        print(f"minigrad: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("minigrad: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,25 @@
+"""Draw the computation graph of a model's loss on one batch, to SVG or PNG (DOT text without graphviz)."""
+
+from minigrad.cli.common import add_model_arguments, config_from, output_folder
+from minigrad.trainer import Trainer
+from minigrad.viz.graph import render_graph
+
+HELP = "draw the computation graph of the model's loss"
+
+
+def add_arguments(parser):
+    add_model_arguments(parser)
+    parser.add_argument("--format", default="svg", choices=["svg", "png", "pdf"])
+    parser.add_argument("--out", default="runs/graph")
+
+
+def run(args):
+    out = output_folder(args.out)
+    trainer = Trainer(config_from(args))
+    x, y = next(iter(trainer.loader))
+    loss = trainer.loss_fn(trainer.model(x), y)
+    path, message = render_graph(loss, f"{out}/graph", dict(trainer.model.named_parameters()), format=args.format)
+    print(f"wrote {path}")
+    if message:
+        print(f"note: {message}")
+    return 0

@@ -1,0 +1,37 @@
+"""The learning-rate range test: sweep η exponentially on a model and data set, print the suggested η.
+
+Writes the loss-against-η curve. The model and optimizer are restored afterwards.
+"""
+
+import os
+
+from minigrad.cli.common import add_model_arguments, config_from, output_folder, positive_float
+from minigrad.optim.lr_finder import lr_range_test
+from minigrad.trainer import Trainer
+
+HELP = "run the learning-rate range test and suggest η"
+
+
+def add_arguments(parser):
+    add_model_arguments(parser)
+    parser.add_argument("--start-lr", type=positive_float, default=1e-6)
+    parser.add_argument("--end-lr", type=positive_float, default=10.0)
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--out", default="runs/lr-find")
+    parser.add_argument("--no-plots", action="store_true")
+
+
+def run(args):
+    out = output_folder(args.out)
+    trainer = Trainer(config_from(args))
+    result = lr_range_test(trainer.model, trainer.optimizer, trainer.loss_fn, trainer.loader,
+                           start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.steps)
+    stop = f", stopped at step {result.diverged_at} (η = {result.lrs[-1]:.3g})" if result.diverged_at is not None else ""
+    print(f"{args.optimizer}: swept η from {args.start_lr:g} to {result.lrs[-1]:.3g} in {len(result.lrs)} steps{stop}")
+    print(f"suggested learning rate: {result.suggested_lr:.3g}")
+    if not args.no_plots and result.lrs:
+        from minigrad.viz.plots import plot_range_test
+
+        path = plot_range_test(result, os.path.join(out, "lr_find.png"))
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,85 @@
+"""Train an MLP on built-in data and write its history, figures, weights and a checkpoint.
+
+Writes into --out: history.json and history.csv, curves.png (loss, accuracy, η per
+epoch), boundary.png (2-D data), model.safetensors (the weights, readable by
+PyTorch's safetensors loader) and checkpoint.safetensors, from which --resume
+continues exactly.
+"""
+
+import csv
+import json
+import os
+from dataclasses import asdict
+
+from minigrad.cli.common import UsageError, add_model_arguments, config_from, output_folder, pct, progress_bar
+from minigrad.serialization import CheckpointError, save
+from minigrad.trainer import Trainer
+
+HELP = "train an MLP end to end (default: the spiral, 2-64-64-3, Adam, cosine schedule)"
+
+
+def add_arguments(parser):
+    add_model_arguments(parser)
+    parser.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+
+
+def run(args):
+    out = output_folder(args.out)
+    checkpoint = os.path.join(out, "checkpoint.safetensors")
+    if args.resume:
+        if not os.path.exists(checkpoint):
+            raise UsageError(f"--resume: no checkpoint at {checkpoint!r}")
+        try:
+            trainer = Trainer.resume(checkpoint, epochs=args.epochs)
+        except CheckpointError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"resuming from epoch {len(trainer.history.epoch)} of {trainer.config.epochs}")
+    else:
+        trainer = Trainer(config_from(args))
+    c = trainer.config
+    print(f"{c.dataset}: MLP {'-'.join(map(str, trainer_sizes(trainer)))} ({c.activation}), {c.optimizer} η={c.lr:g}, "
+          f"{c.schedule} schedule, {c.epochs} epochs of batch {c.batch_size} on {c.device}")
+    bar = progress_bar(c.epochs - len(trainer.history.epoch), "train")
+    done = len(trainer.history.epoch)
+    history = trainer.fit(progress=lambda epoch, total, record: bar(epoch - done, total - done, record))
+    bar.close()
+    if history.diverged_at is not None:
+        print(f"stopped: training diverged at step {history.diverged_at} (η = {trainer.optimizer.param_groups[0]['lr']:g})")
+    for split in ("train", "test"):
+        loss, acc = trainer.evaluate(split)
+        print(f"{split:>5}: loss {loss:.4f}  accuracy {pct(acc)}")
+    write_outputs(trainer, out, plots=not args.no_plots)
+    print(f"wrote {out}/: history.json, history.csv, model.safetensors, checkpoint.safetensors"
+          + ("" if args.no_plots else ", curves.png" + (", boundary.png" if is_2d(trainer) else "")))
+    return 0
+
+
+def trainer_sizes(trainer):
+    linears = [m for m in trainer.model.modules() if hasattr(m, "in_features")]
+    return [linears[0].in_features] + [m.out_features for m in linears]
+
+
+def is_2d(trainer):
+    return trainer.data["train"][0].shape[1] == 2 and not trainer.regression
+
+
+def write_outputs(trainer, out, plots=True):
+    history = asdict(trainer.history)
+    with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
+        json.dump({"config": trainer.checkpoint()["config"], **history}, f, indent=1)
+    columns = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr"]
+    with open(os.path.join(out, "history.csv"), "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(zip(*(history[k] for k in columns)))
+    save(trainer.model.state_dict(), os.path.join(out, "model.safetensors"))
+    trainer.save_checkpoint(os.path.join(out, "checkpoint.safetensors"))
+    if plots and trainer.history.epoch:
+        from minigrad.viz import plots as P
+
+        P.plot_history(trainer.history, os.path.join(out, "curves.png"), title=f"{trainer.config.optimizer}, "
+                       f"η = {trainer.config.lr:g}, {trainer.config.schedule}")
+        if is_2d(trainer):
+            P.plot_decision_boundary(trainer.model, *trainer.data["train"], os.path.join(out, "boundary.png"))

@@ -1,0 +1,261 @@
+"""Training an MLP end to end: the loop behind ``minigrad train`` and ``minigrad compare``.
+
+``TrainConfig`` names every choice (data, model, optimizer, η, schedule, …);
+``Trainer`` builds the model, optimizer and scheduler from it, runs epochs,
+records a history, and saves or resumes a complete checkpoint (model,
+optimizer, scheduler, history and the random stream), so a resumed run
+continues exactly as if it had never stopped.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from minigrad import datasets, nn, optim
+from minigrad.autograd.grad_mode import no_grad
+from minigrad.backend.devices import CPU, as_device
+from minigrad.optim import lr_scheduler
+from minigrad.optim.guard import DivergenceGuard
+from minigrad.random import manual_seed
+from minigrad.serialization import load, save
+from minigrad.utils.data import DataLoader, TensorDataset
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU}
+
+OPTIMIZERS = {
+    "sgd": lambda params, lr, wd: optim.SGD(params, lr=lr, weight_decay=wd),
+    "momentum": lambda params, lr, wd: optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd),
+    "nesterov": lambda params, lr, wd: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
+    "adagrad": lambda params, lr, wd: optim.Adagrad(params, lr=lr, weight_decay=wd),
+    "rmsprop": lambda params, lr, wd: optim.RMSprop(params, lr=lr, weight_decay=wd),
+    "adam": lambda params, lr, wd: optim.Adam(params, lr=lr, weight_decay=wd),
+    "adamw": lambda params, lr, wd: optim.AdamW(params, lr=lr, weight_decay=wd),
+}
+
+# A learning rate that works for each optimizer on the toy sets (used when --lr is not given).
+DEFAULT_LR = {"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.1, "rmsprop": 0.003, "adam": 0.01,
+              "adamw": 0.01}
+
+SCHEDULES = ("constant", "step", "exponential", "inverse-time", "cosine", "onecycle", "plateau")
+
+
+@dataclass
+class TrainConfig:
+    """Every choice of a training run; the defaults train a 2-64-64-3 MLP on the spiral."""
+
+    dataset: str = "spiral"
+    n_samples: int = 1500
+    hidden: tuple = (64, 64)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = None
+    schedule: str = "cosine"
+    epochs: int = 150
+    batch_size: int = 32
+    weight_decay: float = 0.0
+    device: str = "cpu"
+    seed: int = 0
+    test_size: float = 0.25
+    target_loss: float = None     # for compare: the step at which the training loss first reaches it
+    guard_factor: float = 10.0    # divergence guard: stop when the loss exceeds this × the first loss
+
+    def __post_init__(self):
+        self.hidden = tuple(self.hidden)
+        if self.lr is None:
+            self.lr = DEFAULT_LR[self.optimizer]
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"unknown schedule {self.schedule!r} (choose from {', '.join(SCHEDULES)})")
+        if self.activation not in ACTIVATIONS:
+            problems.append(f"unknown activation {self.activation!r} (choose from {', '.join(ACTIVATIONS)})")
+        if self.dataset not in datasets.REGISTRY:
+            problems.append(f"unknown dataset {self.dataset!r} (choose from {', '.join(datasets.REGISTRY)})")
+        if not self.lr > 0:
+            problems.append(f"the learning rate must be > 0, got {self.lr}")
+        if self.epochs <= 0 or self.batch_size <= 0:
+            problems.append(f"epochs and batch size must be positive, got {self.epochs} and {self.batch_size}")
+        if any(h <= 0 for h in self.hidden):
+            problems.append(f"hidden sizes must be positive, got {self.hidden}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def build_mlp(in_features, hidden, out_features, activation="relu"):
+    """in → hidden[0] → … → out, with ``activation`` between the Linear layers."""
+    layers, width = [], in_features
+    for h in hidden:
+        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        width = h
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+def make_scheduler(name, optimizer, epochs, steps_per_epoch):
+    """The scheduler for ``name`` and whether it steps per batch (True) or per epoch (False)."""
+    total = epochs * steps_per_epoch
+    if name == "constant":
+        return lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0), False
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.3), False
+    if name == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=0.01 ** (1 / max(1, epochs))), False
+    if name == "inverse-time":
+        return lr_scheduler.InverseTimeLR(optimizer, decay_rate=10.0 / max(1, total)), True
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total), True
+    if name == "onecycle":
+        max_lr = optimizer.param_groups[0]["lr"]
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total), True
+    return lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=5), False
+
+
+@dataclass
+class History:
+    """Per-epoch records (lists of the same length)."""
+
+    epoch: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    step_losses: list = field(default_factory=list)   # the training loss of every step
+    diverged_at: int = None                          # the step the divergence guard stopped, or None
+    reached_target_at: int = None                    # the first step whose loss reached target_loss
+
+
+class Trainer:
+    """Builds everything a ``TrainConfig`` describes and trains it.
+
+    Example:
+        >>> trainer = Trainer(TrainConfig(epochs=20))
+        >>> history = trainer.fit()
+        >>> trainer.evaluate("test")      # (loss, accuracy)
+    """
+
+    def __init__(self, config, initial_state=None):
+        self.config = config
+        self.device = as_device(config.device)
+        manual_seed(config.seed)
+        x, y = datasets.load(config.dataset, **({"n_samples": config.n_samples} if config.dataset not in ("iris", "digits") else {}))
+        self.regression = y.dtype.is_floating_point
+        x_train, x_test, y_train, y_test = datasets.train_test_split(x, y, config.test_size, seed=config.seed)
+        self.data = {"train": (x_train.to(self.device), y_train.to(self.device)),
+                     "test": (x_test.to(self.device), y_test.to(self.device))}
+        out_features = 1 if self.regression else int(y.max().item()) + 1
+        self.model = build_mlp(x.shape[1], config.hidden, out_features, config.activation).to(self.device)
+        if initial_state is not None:
+            self.model.load_state_dict(initial_state)
+        self.loss_fn = nn.MSELoss() if self.regression else nn.CrossEntropyLoss()
+        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), config.lr, config.weight_decay)
+        self.loader = DataLoader(TensorDataset(*self.data["train"]), batch_size=config.batch_size, shuffle=True)
+        self.scheduler, self.per_batch = make_scheduler(config.schedule, self.optimizer, config.epochs, len(self.loader))
+        self.history = History()
+        self.step_count = 0
+
+    # ------------------------------------------------------------------ training
+    def fit(self, progress=None):
+        """Train until ``config.epochs`` (continuing from a resumed epoch); returns the History.
+
+        Args:
+            progress: an optional callable(epoch, total_epochs, record) called after each epoch.
+        """
+        guard = DivergenceGuard(self.optimizer, factor=self.config.guard_factor)
+        if self.history.step_losses:
+            guard.reference = abs(self.history.step_losses[0])
+        for epoch in range(len(self.history.epoch), self.config.epochs):
+            lr_in_force = self.optimizer.param_groups[0]["lr"]
+            if not self._train_epoch(guard):
+                break
+            if not self.per_batch:
+                if isinstance(self.scheduler, lr_scheduler.ReduceLROnPlateau):
+                    epoch_losses = self.history.step_losses[-len(self.loader):]
+                    self.scheduler.step(sum(epoch_losses) / len(epoch_losses))
+                else:
+                    self.scheduler.step()
+            self._record(epoch, lr_in_force)
+            if progress is not None:
+                progress(epoch + 1, self.config.epochs, self.last_record())
+        return self.history
+
+    def _train_epoch(self, guard):
+        from minigrad.optim.guard import DivergenceError
+
+        self.model.train()
+        for x, y in self.loader:
+            self.optimizer.zero_grad()
+            loss = self.loss_fn(self.model(x), y)
+            try:
+                value = guard.check(loss, self.step_count)
+            except DivergenceError:
+                self.history.diverged_at = self.step_count
+                return False
+            loss.backward()
+            self.optimizer.step()
+            if self.per_batch:
+                self.scheduler.step()
+            self.history.step_losses.append(value)
+            target = self.config.target_loss
+            if target is not None and self.history.reached_target_at is None and value <= target:
+                self.history.reached_target_at = self.step_count
+            self.step_count += 1
+        return True
+
+    def _record(self, epoch, lr):
+        h = self.history
+        train_loss, train_acc = self.evaluate("train")
+        test_loss, test_acc = self.evaluate("test")
+        h.epoch.append(epoch + 1)
+        h.train_loss.append(train_loss)
+        h.train_acc.append(train_acc)
+        h.test_loss.append(test_loss)
+        h.test_acc.append(test_acc)
+        h.lr.append(lr)
+
+    def last_record(self):
+        h = self.history
+        return {"epoch": h.epoch[-1], "loss": h.train_loss[-1], "acc": h.train_acc[-1], "lr": h.lr[-1]}
+
+    def evaluate(self, split="test"):
+        """(mean loss, accuracy) on ``split``; accuracy is None for regression."""
+        x, y = self.data[split]
+        self.model.eval()
+        with no_grad():
+            out = self.model(x)
+            loss = self.loss_fn(out, y).item()
+            acc = None if self.regression else float((out.argmax(1) == y).float().mean().item())
+        self.model.train()
+        return (loss if math.isfinite(loss) else float("inf")), acc
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self):
+        """Everything needed to continue exactly: model, optimizer, scheduler, history, random stream."""
+        return {
+            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.config).items()},
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "history": asdict(self.history),
+            "step_count": self.step_count,
+            "rng": CPU.backend.get_rng_state(),
+        }
+
+    def save_checkpoint(self, path):
+        save(self.checkpoint(), path)
+
+    @classmethod
+    def resume(cls, path, epochs=None):
+        """A Trainer restored from ``path``, to continue up to ``epochs`` (default: the saved total)."""
+        state = load(path)
+        config = dict(state["config"])
+        if epochs is not None:
+            config["epochs"] = epochs
+        trainer = cls(TrainConfig(**config))
+        trainer.model.load_state_dict(state["model"])
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.scheduler.load_state_dict(state["scheduler"])
+        trainer.history = History(**state["history"])
+        trainer.step_count = state["step_count"]
+        CPU.backend.set_rng_state(state["rng"])
+        return trainer

@@ -1,0 +1,122 @@
+"""``TensorDataset`` and ``DataLoader``, with PyTorch's semantics.
+
+Shuffling draws from minigrad's CPU random stream (or a ``generator`` you pass),
+so ``manual_seed`` makes the batch order reproducible. A ``TensorDataset`` is
+batched by indexing its tensors once per batch, not sample by sample.
+"""
+
+import math
+
+import numpy as np
+
+from minigrad.backend.devices import CPU
+from minigrad.ops import stack, tensor
+from minigrad.tensor import Tensor
+
+
+class Dataset:
+    """A map-style dataset: ``__getitem__(i)`` and ``__len__``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")  # abstract
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")  # abstract
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of the given tensors: ``dataset[i] == (t1[i], t2[i], …)``."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        n = tensors[0].shape[0] if tensors[0].ndim else None
+        for t in tensors:
+            if t.ndim == 0 or t.shape[0] != n:
+                raise ValueError("TensorDataset: size mismatch between tensors: first dimensions "
+                                 f"{[tuple(t.shape)[:1] for t in tensors]}")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split into non-overlapping subsets of the given lengths (or fractions summing to 1)."""
+    n = len(dataset)
+    if all(0 < x < 1 for x in lengths) and math.isclose(sum(lengths), 1):
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {lengths} do not add up to the dataset size {n}")
+    order = (generator or CPU.backend.generator).permutation(n)
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, order[start:start + length].tolist()))
+        start += length
+    return out
+
+
+def default_collate(samples):
+    """Stack a list of samples: tensors into one tensor, numbers into a tensor, tuples field by field."""
+    first = samples[0]
+    if isinstance(first, Tensor):
+        return stack(samples)
+    if isinstance(first, (int, float, bool, np.number)):
+        return tensor(samples)
+    if isinstance(first, dict):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
+    if isinstance(first, (tuple, list)):
+        return [default_collate(list(field)) for field in zip(*samples)]
+    raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}")
+
+
+class DataLoader:
+    """Iterate over a dataset in batches.
+
+    Args:
+        dataset: a Dataset (``TensorDataset`` is batched fast, by indexing).
+        batch_size: samples per batch (default 1).
+        shuffle: a new random order every epoch (from minigrad's CPU stream, or ``generator``).
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        generator: a ``numpy.random.Generator`` to shuffle with instead.
+        collate_fn: how to combine a list of samples (default: ``default_collate``).
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None):
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"DataLoader: batch_size should be a positive integer value, but got batch_size={batch_size}")
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        self.generator, self.collate_fn = generator, collate_fn or default_collate
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (self.generator or CPU.backend.generator).permutation(n) if self.shuffle else np.arange(n)
+        stop = n - n % self.batch_size if self.drop_last else n
+        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+        for start in range(0, stop, self.batch_size):
+            index = order[start:start + self.batch_size]
+            if fast:
+                yield [t[index] for t in self.dataset.tensors]
+            else:
+                yield self.collate_fn([self.dataset[int(i)] for i in index])

@@ -1,0 +1,130 @@
+"""Figures of training, schedules, range tests, effective learning rates and trajectories (matplotlib).
+
+Every function draws with the non-interactive Agg backend, writes a PNG (or any
+format matplotlib knows, by the path's extension) and returns the path.
+"""
+
+import numpy as np
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'minigrad[viz]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
+    return path
+
+
+def plot_history(history, path, title=None):
+    """Loss (train/test), accuracy and η per epoch, side by side."""
+    plt = _pyplot()
+    panels = 3 if any(a is not None for a in history.train_acc) else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.4))
+    axes[0].plot(history.epoch, history.train_loss, label="train")
+    axes[0].plot(history.epoch, history.test_loss, label="test")
+    axes[0].set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
+    axes[0].legend()
+    if panels == 3:
+        axes[1].plot(history.epoch, history.train_acc, label="train")
+        axes[1].plot(history.epoch, history.test_acc, label="test")
+        axes[1].set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
+        axes[1].legend()
+    axes[-1].plot(history.epoch, history.lr, color="tab:red")
+    axes[-1].set(xlabel="epoch", ylabel="η", title="learning rate")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_decision_boundary(model, x, y, path, resolution=200):
+    """The classes a 2-D classifier predicts over the plane, with the data on top."""
+    from minigrad.autograd.grad_mode import no_grad
+    from minigrad.ops import tensor
+
+    plt = _pyplot()
+    xs = x.detach().cpu().numpy()
+    labels = y.detach().cpu().numpy()
+    lo, hi = xs.min(0) - 0.3, xs.max(0) + 0.3
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = tensor(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32), device=x.device)
+    model.eval()
+    with no_grad():
+        predicted = model(grid).argmax(1).cpu().numpy().reshape(gx.shape)
+    model.train()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.contourf(gx, gy, predicted, alpha=0.3, cmap="viridis")
+    ax.scatter(xs[:, 0], xs[:, 1], c=labels, s=10, cmap="viridis", edgecolors="k", linewidths=0.2)
+    ax.set(title="decision boundary", xticks=[], yticks=[])
+    return _save(fig, path)
+
+
+def plot_curves(curves, path, xlabel="step", ylabel="loss", title=None, logy=True, marks=None):
+    """Several named curves on one axis (e.g. the loss of each optimizer); ``marks``: {name: x} to flag."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, values in curves.items():
+        finite = [v if np.isfinite(v) else np.nan for v in values]
+        line, = ax.plot(range(len(finite)), finite, label=name, linewidth=1.2)
+        if marks and marks.get(name) is not None:
+            ax.axvline(marks[name], color=line.get_color(), linestyle=":", linewidth=1)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_schedules(schedules, path, title="learning-rate schedules"):
+    """{name: list of η per step} as one panel each."""
+    plt = _pyplot()
+    n = len(schedules)
+    cols = min(4, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    for ax, (name, lrs) in zip(axes.ravel(), schedules.items()):
+        ax.plot(lrs, color="tab:red")
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_range_test(result, path):
+    """Smoothed loss against η (log scale), with the suggested η marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(result.lrs, result.raw_losses, color="0.75", linewidth=0.8, label="loss")
+    ax.plot(result.lrs, result.losses, color="tab:blue", label="smoothed")
+    ax.axvline(result.suggested_lr, color="tab:red", linestyle="--", label=f"suggested η = {result.suggested_lr:.2g}")
+    ax.set(xscale="log", xlabel="learning rate η", ylabel="loss", title="learning-rate range test")
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_trajectories(surface, paths, path, levels=30):
+    """Each optimizer's path over the surface's contours."""
+    plt = _pyplot()
+    (x0, x1), (y0, y1) = surface.bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
+    z = surface.numpy(gx, gy)
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    ax.contour(gx, gy, np.log1p(z - z.min()), levels=levels, cmap="Greys", linewidths=0.6)
+    for name, points in paths.items():
+        pts = np.asarray(points)
+        ax.plot(pts[:, 0], pts[:, 1], marker=".", markersize=2, linewidth=1.2, label=name)
+    ax.plot(*surface.minimum, marker="*", color="gold", markersize=14, markeredgecolor="k", linestyle="none")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=surface.title)
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, path)
