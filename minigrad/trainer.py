@@ -138,7 +138,8 @@ class Trainer:
         self.config = config
         self.device = as_device(config.device)
         manual_seed(config.seed)
-        x, y = datasets.load(config.dataset, **({"n_samples": config.n_samples} if config.dataset not in ("iris", "digits") else {}))
+        sized = config.dataset not in ("iris", "digits")  # the real sets have a fixed size
+        x, y = datasets.load(config.dataset, **({"n_samples": config.n_samples} if sized else {}))
         self.regression = y.dtype.is_floating_point
         x_train, x_test, y_train, y_test = datasets.train_test_split(x, y, config.test_size, seed=config.seed)
         self.data = {"train": (x_train.to(self.device), y_train.to(self.device)),
@@ -228,6 +229,10 @@ class Trainer:
         self.model.train()
         return (loss if math.isfinite(loss) else float("inf")), acc
 
+    def scheduler_total_epochs(self):
+        """The number of epochs the schedule was planned for (the checkpoint's, after a resume)."""
+        return getattr(self, "planned_epochs", self.config.epochs)
+
     # ------------------------------------------------------------------ checkpoints
     def checkpoint(self):
         """Everything needed to continue exactly: model, optimizer, scheduler, history, random stream."""
@@ -257,5 +262,6 @@ class Trainer:
         trainer.scheduler.load_state_dict(state["scheduler"])
         trainer.history = History(**state["history"])
         trainer.step_count = state["step_count"]
+        trainer.planned_epochs = state["config"]["epochs"]
         CPU.backend.set_rng_state(state["rng"])
         return trainer

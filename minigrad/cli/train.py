@@ -36,6 +36,9 @@ def run(args):
         except CheckpointError as exc:
             raise UsageError(str(exc)) from None
         print(f"resuming from epoch {len(trainer.history.epoch)} of {trainer.config.epochs}")
+        if trainer.scheduler_total_epochs() != args.epochs:
+            print(f"note: the learning-rate schedule was planned for {trainer.scheduler_total_epochs()} epochs "
+                  "and keeps that plan")
     else:
         trainer = Trainer(config_from(args))
     c = trainer.config
@@ -43,7 +46,14 @@ def run(args):
           f"{c.schedule} schedule, {c.epochs} epochs of batch {c.batch_size} on {c.device}")
     bar = progress_bar(c.epochs - len(trainer.history.epoch), "train")
     done = len(trainer.history.epoch)
-    history = trainer.fit(progress=lambda epoch, total, record: bar(epoch - done, total - done, record))
+    try:
+        history = trainer.fit(progress=lambda epoch, total, record: bar(epoch - done, total - done, record))
+    except KeyboardInterrupt:
+        bar.close()
+        write_outputs(trainer, out, plots=False)
+        print(f"interrupted after epoch {len(trainer.history.epoch)}: saved {checkpoint}; "
+              f"run the same command with --resume to continue")
+        return 130
     bar.close()
     if history.diverged_at is not None:
         print(f"stopped: training diverged at step {history.diverged_at} (η = {trainer.optimizer.param_groups[0]['lr']:g})")

@@ -1,0 +1,136 @@
+"""The minigrad command, run in-process with small settings (and once through python -m)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.cli import main
+
+QUICK = ["--samples", "300", "--hidden", "16,16"]
+
+
+def _png(path):
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_writes_everything_and_reaches_high_accuracy(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "40", "--samples", "600", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    test_line = [line for line in text.splitlines() if line.strip().startswith("test:")][0]
+    assert float(test_line.split("accuracy")[1].strip(" %")) >= 97.0
+    for name in ("history.json", "history.csv", "model.safetensors", "checkpoint.safetensors"):
+        assert (out / name).exists(), name
+    assert _png(out / "curves.png") and _png(out / "boundary.png")
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["epoch"]) == 40 and history["config"]["optimizer"] == "adam"
+    weights = mg.load(out / "model.safetensors")
+    assert set(weights) == {"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"}
+
+
+def test_resume_continues_exactly(tmp_path):
+    """3 epochs, then --resume to 6, gives the weights of 6 straight epochs (a constant schedule plans nothing)."""
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    common = [*QUICK, "--no-plots", "--optimizer", "momentum", "--schedule", "constant"]
+    assert main(["train", "--epochs", "6", "--out", str(straight), *common]) == 0
+    assert main(["train", "--epochs", "3", "--out", str(split), *common]) == 0
+    assert main(["train", "--epochs", "6", "--out", str(split), *common, "--resume"]) == 0
+    a, b = mg.load(straight / "model.safetensors"), mg.load(split / "model.safetensors")
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    assert json.loads((split / "history.json").read_text())["epoch"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_interrupted_training_saves_a_checkpoint(tmp_path, monkeypatch, capsys):
+    from minigrad.trainer import Trainer
+
+    original = Trainer._record
+
+    def interrupt_after_two(self, epoch, lr):
+        original(self, epoch, lr)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "_record", interrupt_after_two)
+    assert main(["train", "--epochs", "5", *QUICK, "--no-plots", "--out", str(tmp_path)]) == 130
+    assert "--resume" in capsys.readouterr().out
+    assert len(mg.load(tmp_path / "checkpoint.safetensors")["history"]["epoch"]) == 2
+
+
+def test_resume_from_the_middle_matches_a_straight_run(tmp_path):
+    from minigrad.trainer import TrainConfig, Trainer
+
+    config = dict(n_samples=300, hidden=(16,), epochs=6, schedule="cosine", optimizer="adam")
+    straight = Trainer(TrainConfig(**config))
+    straight.fit()
+    first = Trainer(TrainConfig(**config))
+    first.config.epochs = 3
+    first.fit()
+    first.save_checkpoint(tmp_path / "ck.safetensors")
+    resumed = Trainer.resume(tmp_path / "ck.safetensors", epochs=6)
+    resumed.fit()
+    for (k, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert np.array_equal(a.numpy(), b.numpy()), k
+    assert resumed.history.epoch == list(range(1, 7))
+
+
+def test_compare_learning_rates_shows_divergence_and_crawl(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", "--lrs", "1e-4,1e-3,1e-2,1e-1,1", "--epochs", "8", *QUICK, "--out", str(out)]) == 0
+    results = json.loads((out / "compare.json").read_text())
+    largest, smallest = results["adam η=1"], results["adam η=0.0001"]
+    assert largest["diverged_at"] is not None
+    assert smallest["reached_target_at"] is None and smallest["diverged_at"] is None
+    assert "diverged at step" in capsys.readouterr().out
+    assert _png(out / "compare.png")
+
+
+def test_compare_optimizers_from_the_same_start(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", "--optimizers", "sgd,adam", "--epochs", "2", *QUICK, "--out", str(out), "--no-plots"]) == 0
+    results = json.loads((out / "compare.json").read_text())
+    assert set(results) == {"sgd", "adam"}
+    # same initial weights and data order: the very first loss is identical
+    assert results["sgd"]["step_losses"][0] == results["adam"]["step_losses"][0]
+
+
+def test_lr_find_trajectories_and_graph(tmp_path, capsys):
+    assert main(["lr-find", "--steps", "40", *QUICK, "--out", str(tmp_path / "lr")]) == 0
+    assert "suggested learning rate" in capsys.readouterr().out and _png(tmp_path / "lr" / "lr_find.png")
+    assert main(["trajectories", "--steps", "30", "--surfaces", "quadratic,beale", "--out", str(tmp_path / "t")]) == 0
+    assert _png(tmp_path / "t" / "quadratic.png") and _png(tmp_path / "t" / "beale.png")
+    assert main(["graph", *QUICK, "--out", str(tmp_path / "g")]) == 0
+    assert "Linear" in (tmp_path / "g" / "graph.dot").read_text()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--optimizer", "sgdd"], "invalid choice: 'sgdd'"),
+    (["train", "--schedule", "linear"], "invalid choice: 'linear'"),
+    (["train", "--lr", "0"], "learning rate must be > 0"),
+    (["train", "--lr", "-0.1"], "learning rate must be > 0"),
+    (["compare", "--lrs", "1e-3,abc"], "expected a number"),
+    (["compare", "--optimizers", "sgd,lion"], "unknown choice 'lion'"),
+    (["train", "--out", "/proc/minigrad-cannot-write-here"], "cannot write to the output folder"),
+    (["train", "--resume", "--out", "{tmp}/empty"], "no checkpoint"),
+    (["nonsense"], "invalid choice"),
+])
+def test_misuse_prints_one_line_and_exits_2(argv, message, tmp_path, capsys):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("minigrad: error:") and message in err
+
+
+@pytest.mark.skipif(mg.cuda.is_available(), reason="checks the message shown when no GPU is usable")
+def test_cuda_without_cupy_is_a_usage_error(capsys):
+    assert main(["train", "--device", "cuda", "--epochs", "1"]) == 2
+    assert "CuPy" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "minigrad", "train", "--epochs", "1", *QUICK, "--no-plots",
+                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "test: loss" in result.stdout

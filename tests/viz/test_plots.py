@@ -1,0 +1,41 @@
+"""Plot helpers write valid images (matplotlib, Agg backend)."""
+
+import pytest
+
+import minigrad as mg
+from minigrad import nn, optim
+from minigrad.optim import lr_scheduler
+from minigrad.optim.surfaces import SURFACES, trajectory
+from minigrad.trainer import History
+
+plots = pytest.importorskip("minigrad.viz.plots")
+pytest.importorskip("matplotlib")
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png(path):
+    with open(path, "rb") as f:
+        return f.read(8) == PNG
+
+
+def test_history_schedules_curves_and_boundary(tmp_path):
+    h = History(epoch=[1, 2, 3], train_loss=[1.0, 0.5, 0.2], train_acc=[0.5, 0.7, 0.9], test_loss=[1.1, 0.6, 0.3],
+                test_acc=[0.4, 0.6, 0.8], lr=[0.1, 0.05, 0.01])
+    assert _is_png(plots.plot_history(h, tmp_path / "h.png"))
+    schedules = {"step": lr_scheduler.StepLR(0.1, step_size=10).preview(50),
+                 "cosine": lr_scheduler.CosineAnnealingLR(0.1, T_max=50).preview(50)}
+    assert _is_png(plots.plot_schedules(schedules, tmp_path / "s.png"))
+    assert _is_png(plots.plot_curves({"a": [1.0, 0.5, float("inf")]}, tmp_path / "c.png", marks={"a": 2}))
+    x, y = mg.datasets.blobs(n_samples=60)
+    assert _is_png(plots.plot_decision_boundary(nn.Linear(2, 3), x, y, tmp_path / "b.png", resolution=40))
+
+
+def test_range_test_and_trajectories(tmp_path):
+    model = nn.Linear(2, 1)
+    x, y = mg.randn(64, 2), mg.randn(64, 1)
+    result = optim.lr_range_test(model, optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(), [(x, y)], num_steps=20)
+    assert _is_png(plots.plot_range_test(result, tmp_path / "r.png"))
+    surface = SURFACES["beale"]
+    paths = {"adam": trajectory(surface, lambda p: optim.Adam(p, lr=0.05), steps=20)}
+    assert _is_png(plots.plot_trajectories(surface, paths, tmp_path / "t.png"))
