@@ -1,0 +1,22 @@
+"""Draw the computation graph of a small network's loss: every op, every parameter, every shape.
+
+Writes graph.dot always, and graph.svg when Graphviz's ``dot`` program is installed.
+
+Run: python examples/08_draw_graph.py
+"""
+
+import minigrad
+from minigrad import nn, viz
+
+minigrad.manual_seed(0)
+model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+x = minigrad.randn(4, 2)
+target = minigrad.randn(4, 1)
+loss = nn.functional.mse_loss(model(x), target)
+
+names = dict(model.named_parameters())            # label the leaves "0.weight", "0.bias", …
+print(viz.to_dot(loss, names))
+path, message = viz.render_graph(loss, "graph", names, format="svg")
+print("wrote", path)
+if message:
+    print(message)
