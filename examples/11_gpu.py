@@ -24,7 +24,7 @@ model = nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU
 optimizer = optim.Adam(model.parameters(), lr=0.003)                 # built after .to(): state lives there too
 
 start = time.perf_counter()
-for step in range(STEPS):
+for _ in range(STEPS):
     optimizer.zero_grad()
     loss = nn.functional.cross_entropy(model(x), y)
     loss.backward()
