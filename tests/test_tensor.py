@@ -13,6 +13,7 @@ def test_tensor_infers_pytorch_dtypes():
     assert mg.tensor([1, 2]).dtype == mg.int64
     assert mg.tensor([True, False]).dtype == mg.bool
     assert mg.tensor(np.zeros(2)).dtype == mg.float64  # NumPy arrays keep their dtype
+    assert mg.tensor(np.float64(0.5)).dtype == mg.float64 and mg.tensor(np.float32(0.5)).dtype == mg.float32
     assert mg.tensor([1, 2], dtype=mg.float64).dtype == mg.float64
     assert mg.tensor(1.5).shape == () and mg.tensor(1.5).ndim == 0
 

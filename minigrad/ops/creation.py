@@ -36,7 +36,7 @@ def _host_array(data):
         raise ValueError(f"tensor: expected a rectangular nested sequence, got a ragged one ({exc})") from None
     if host.dtype == object:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} holding non-numeric values")
-    if not isinstance(data, np.ndarray) and host.dtype.kind == "f":
+    if not isinstance(data, (np.ndarray, np.generic)) and host.dtype.kind == "f":
         host = host.astype(_dtype.get_default_dtype().numpy)  # Python floats give float32
     if host.dtype.kind in "US":
         raise TypeError("tensor: strings cannot be tensor values")
