@@ -1,0 +1,137 @@
+"""The benchmark suite: minigrad against a hand-written NumPy reference of exactly the same step.
+
+For W1, W2 and W3 (see workloads.py) it times minigrad, NumPy and (when
+installed) PyTorch interleaved in one run (A B C A B C …, after a warm-up) and
+prints the median step time, its spread (interquartile range / median), the
+ratio to NumPy, the peak memory of a separate training process per
+implementation, and the losses all three reach after the same steps. Then the
+memory of a long run (step 100 against step 2,000) and the backward time of a
+20,000- and a 200,000-op chain. Results also go to benchmarks/results/.
+
+Run: python benchmarks/run.py [--quick] [--workloads W1,W3]
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import fmt_time, interleaved, median, spread  # noqa: E402
+from workloads import WORKLOADS, build  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+REPEATS = {"W1": 300, "W2": 40, "W3": 500} if not QUICK else {"W1": 30, "W2": 5, "W3": 50}
+MEMORY_STEPS = 3 if QUICK else 20
+CHECK_STEPS = 5
+
+
+def have_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def peak_memory_mb(kind, workload, steps):
+    """Peak resident memory (MB) of a fresh process that builds and trains ``kind`` for ``steps`` steps."""
+    code = ("import resource, sys; sys.path.insert(0, sys.argv[1]); from workloads import WORKLOADS, build; "
+            "run = build(sys.argv[2], WORKLOADS[sys.argv[3]]); [run.step() for _ in range(int(sys.argv[4]))]; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(here)] + sys.path))
+    result = subprocess.run([sys.executable, "-c", code, here, kind, workload, str(steps)], capture_output=True,
+                            text=True, env=env, timeout=600)
+    return float(result.stdout.strip()) if result.returncode == 0 else float("nan")
+
+
+def same_loss(workload, kinds):
+    losses = {}
+    for kind in kinds:
+        run = build(kind, WORKLOADS[workload])
+        for _ in range(CHECK_STEPS):
+            loss = run.step()
+        losses[kind] = float(loss.item() if hasattr(loss, "item") else loss)
+    return losses
+
+
+def bench_workload(name, kinds):
+    runs = {kind: build(kind, WORKLOADS[name]) for kind in kinds}
+    samples = interleaved({k: r.step for k, r in runs.items()}, repeats=REPEATS[name], warmup=5)
+    base = median(samples["numpy"])
+    row = {"workload": name, "steps_timed": REPEATS[name]}
+    for kind, times in samples.items():
+        row[kind] = {"median_s": median(times), "spread": spread(times), "ratio": median(times) / base,
+                     "peak_mb": peak_memory_mb(kind, name, MEMORY_STEPS)}
+    row[f"losses_after_{CHECK_STEPS}_steps"] = same_loss(name, kinds)
+    return row
+
+
+def memory_growth(steps=(100, 2000)):
+    """Resident memory of one minigrad W1 process at step 100 and at step 2,000."""
+    from workloads import WORKLOADS as W
+
+    run = build("minigrad", W["W1"])
+    marks = {}
+    for step in range(1, steps[1] + 1):
+        run.step()
+        if step in steps:
+            with open("/proc/self/statm") as f:
+                marks[step] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    return marks
+
+
+def chain_linearity():
+    import minigrad
+
+    def seconds(n):
+        x = minigrad.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        start = time.perf_counter()
+        y.backward()
+        return time.perf_counter() - start
+
+    small, large = min(seconds(20_000) for _ in range(3)), min(seconds(200_000) for _ in range(2))
+    return small, large
+
+
+def main():
+    selected = WORKLOADS
+    if "--workloads" in sys.argv:
+        selected = sys.argv[sys.argv.index("--workloads") + 1].split(",")
+    kinds = ["minigrad", "numpy"] + (["torch"] if have_torch() else [])
+    print(f"minigrad vs hand-written NumPy{' vs PyTorch' if 'torch' in kinds else ''}: median step time "
+          f"(interquartile spread), ratio to NumPy, peak memory of a {MEMORY_STEPS}-step process")
+    rows = []
+    for name in selected:
+        row = bench_workload(name, kinds)
+        rows.append(row)
+        cells = "  ".join(f"{k} {fmt_time(row[k]['median_s'])} (±{row[k]['spread']:.0%}) {row[k]['ratio']:.2f}x "
+                          f"{row[k]['peak_mb']:.0f} MB" for k in kinds)
+        losses = row[f"losses_after_{CHECK_STEPS}_steps"]
+        print(f"{name}: {cells}")
+        print(f"    loss after {CHECK_STEPS} steps: " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
+    growth = memory_growth((100, 300) if QUICK else (100, 2000))
+    (a, ma), (b, mb) = sorted(growth.items())
+    print(f"memory of a W1 run: {ma:.1f} MB at step {a}, {mb:.1f} MB at step {b} ({mb - ma:+.1f} MB)")
+    small, large = chain_linearity()
+    print(f"backward of a 20,000-op chain {fmt_time(small)}, of 200,000 ops {fmt_time(large)}: {large / small:.1f}x "
+          f"for 10x the ops")
+    result = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "python": platform.python_version(),
+              "machine": platform.machine(), "cpus": os.cpu_count(), "quick": QUICK, "workloads": rows,
+              "memory_growth_mb": growth, "chain_seconds": {"20000": small, "200000": large}}
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, time.strftime("%Y%m%d-%H%M%S") + ".json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
