@@ -379,7 +379,7 @@ class TensorMethods:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         out = self._begin_inplace("normal_")
         gen = self.backend.generator if generator is None else generator
-        out[...] = gen.normal(mean, std, size=out.shape)
+        out[...] = gen.standard_normal(size=out.shape) * std + mean
         return self
 
     def __setitem__(self, index, value):

@@ -208,7 +208,8 @@ def randperm(n, *, dtype=None, device=None, generator=None):
     dev = as_device(device)
     gen = dev.backend.generator if generator is None else generator
     d = _dtype.int64 if dtype is None else _dtype.get_dtype(dtype)
-    return _finish(gen.permutation(n).astype(d.numpy), dev, False)
+    order = dev.backend.xp.argsort(gen.random(n))  # a uniform random permutation, on any backend
+    return _finish(order.astype(d.numpy), dev, False)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
