@@ -12,12 +12,17 @@
    Ready nodes form a stack, so the order depends only on the graph: the same
    program always runs backward in the same order.
 
-After a node has run, its saved tensors are released unless ``retain_graph``.
-With ``create_graph`` the formulas run with grad mode on, so the gradients are
-themselves graph outputs that can be differentiated again.
+Gradients travel as raw backend arrays unless ``create_graph`` is set: the
+primitives' formulas run directly on NumPy/CuPy arrays (see
+``minigrad.ops.backward_math``), and only user-defined Functions see tensors.
+With ``create_graph`` everything is a tensor and the formulas run with grad
+mode on, so the gradients are themselves graph outputs that can be
+differentiated again. After a node has run, its saved tensors are released
+unless ``retain_graph``.
 """
 
 from minigrad.autograd.grad_mode import config
+from minigrad.backend import array_module
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
@@ -32,8 +37,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             returned instead of accumulated into ``.grad``.
 
     Returns:
-        ``None``, or with ``inputs`` a list of gradients (``None`` where unused).
+        ``None``, or with ``inputs`` a list of gradient tensors (``None`` where unused).
     """
+    raw = not create_graph
     captures = _capture_slots(inputs) if inputs is not None else None
     captured = [None] * len(inputs) if inputs is not None else None
 
@@ -42,6 +48,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     previous, config.grad_enabled = config.grad_enabled, create_graph
     try:
         for tensor, grad in zip(roots, root_grads):
+            grad = grad._array if raw else grad
             if tensor.grad_fn is None:  # a leaf root: its gradient is the one given
                 _deliver_to_leaf(tensor, grad, captures, captured, create_graph)
                 continue
@@ -59,9 +66,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if slots is None:  # every consumer returned None: nothing flows through this node
                 grads_in = (None,) * len(node.next_edges)
             else:
-                grads_out = _materialize(node, slots)
-                _serve_retained_and_captured(node, grads_out, captures, captured, create_graph)
-                grads_in = _call_backward(node, grads_out)
+                if node._num_outputs != 1 or slots[0] is None:
+                    slots = _materialize(node, slots, raw)
+                if node._retained or captures:
+                    _serve_retained_and_captured(node, slots, captures, captured, create_graph)
+                grads_in = _call_backward(node, slots, raw)
                 if not retain_graph:
                     node.release()
             for edge, grad in zip(node.next_edges, grads_in):
@@ -81,6 +90,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     _deliver_to_leaf(edge, grad, captures, captured, create_graph)
     finally:
         config.grad_enabled = previous
+    if captured is not None:
+        captured = [g if g is None else _as_tensor(g, t.device) for g, t in zip(captured, inputs)]
     return captured
 
 
@@ -103,25 +114,34 @@ def _count_dependencies(root_nodes):
 
 
 # ---------------------------------------------------------------- the chain rule at one node
-def _call_backward(node, grads_out):
-    grads_in = type(node).backward(node, *grads_out)
-    if not isinstance(grads_in, tuple):
+def _call_backward(node, grads_out, raw):
+    """Run ``node.backward``; on the fast path primitives get raw arrays, user Functions tensors."""
+    wrap = raw and not node.raw_backward
+    if wrap:
+        grads_out = [_as_tensor(g, node.output_device) for g in grads_out]
+    node._raw = raw and not wrap
+    try:
+        grads_in = node.backward(node, *grads_out)
+    finally:
+        node._raw = False
+    if type(grads_in) is not tuple:
         grads_in = (grads_in,)
+    if wrap:
+        grads_in = tuple(g._array if g is not None and hasattr(g, "_array") else g for g in grads_in)
     if len(grads_in) < len(node.next_edges):
         raise RuntimeError(
             f"function {node.name()} returned {len(grads_in)} gradients from backward, "
             f"expected {len(node.next_edges)} (one per forward argument)"
         )
     for i, (edge, grad) in enumerate(zip(node.next_edges, grads_in)):
-        if edge is None or grad is None:
+        if edge is None or grad is None or type(edge) is tuple and not config.anomaly:
             continue
-        expected = edge.shape if type(edge) is not tuple else None
-        if expected is not None and grad.shape != expected:
+        if type(edge) is not tuple and grad.shape != edge.shape:
             raise RuntimeError(
                 f"function {node.name()} returned a gradient of shape {tuple(grad.shape)} "
-                f"for input {i}, whose shape is {tuple(expected)}"
+                f"for input {i}, whose shape is {tuple(edge.shape)}"
             )
-        if config.anomaly and not bool(grad.isfinite().all()):
+        if config.anomaly and not _all_finite(grad):
             where = node._creation_trace or "(the op was created before anomaly detection was on)\n"
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan or inf values in its gradient for input {i}.\n"
@@ -130,23 +150,31 @@ def _call_backward(node, grads_out):
     return grads_in
 
 
-def _materialize(node, slots):
-    """Outputs that received no gradient get zeros, so backward always sees tensors."""
-    if all(g is not None for g in slots):
-        return slots
-    from minigrad.tensor import Tensor
+def _all_finite(grad):
+    if hasattr(grad, "_array"):
+        grad = grad._array
+    return bool(array_module(grad).isfinite(grad).all())
 
+
+def _materialize(node, slots, raw):
+    """Outputs that received no gradient get zeros, so backward always sees values."""
     out = []
     for nr, g in enumerate(slots):
         if g is None:
-            g = Tensor._wrap(node.output_device.backend.xp.zeros(node.output_shapes[nr], node.output_dtypes[nr]),
-                             node.output_device)
+            g = node.output_device.backend.xp.zeros(node.output_shapes[nr], node.output_dtypes[nr])
+            g = g if raw else _as_tensor(g, node.output_device)
         out.append(g)
     return out
 
 
 def _add_into(slots, nr, grad):
     slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+
+
+def _as_tensor(value, device):
+    from minigrad.tensor import Tensor
+
+    return value if isinstance(value, Tensor) else Tensor._wrap(value, device)
 
 
 # ---------------------------------------------------------------- where gradients end up
@@ -162,21 +190,24 @@ def _deliver_to_leaf(leaf, grad, captures, captured, create_graph):
 def _accumulate(tensor, grad, create_graph):
     """``tensor.grad += grad``: in place normally; out of place when recording (create_graph)."""
     if tensor.grad is None:
-        tensor.grad = grad if create_graph else _fresh_grad(tensor, grad)
+        tensor.grad = _as_tensor(grad, tensor.device) if create_graph else _fresh_grad(tensor, grad)
     elif create_graph or tensor.grad.requires_grad:
-        tensor.grad = tensor.grad + grad
+        tensor.grad = tensor.grad + _as_tensor(grad, tensor.device)
     else:
-        tensor.grad._array += grad._array
+        tensor.grad._array += getattr(grad, "_array", grad)
         tensor.grad._counter().value += 1
 
 
 def _fresh_grad(tensor, grad):
     """A gradient tensor with memory of its own: the flat slot an optimizer reserved, or a copy."""
+    from minigrad.tensor import Tensor
+
+    grad = getattr(grad, "_array", grad)
     storage = getattr(tensor, "_grad_storage", None)  # set by optimizers that keep flat buffers
-    if storage is not None and storage.shape == grad.shape and storage.dtype == grad._array.dtype:
-        storage[...] = grad._array
-        return type(grad)._wrap(storage, tensor.device)
-    return grad._detached_copy()
+    if storage is not None and storage.shape == grad.shape and storage.dtype == grad.dtype:
+        storage[...] = grad
+        return Tensor._wrap(storage, tensor._device)
+    return Tensor._wrap(array_module(grad).array(grad, copy=True), tensor._device)
 
 
 def _serve_retained_and_captured(node, grads_out, captures, captured, create_graph):

@@ -66,6 +66,12 @@ class Function:
     _creation_trace = None
     _retained = None  # {output_nr: weakref to a non-leaf tensor that retains its grad}
     _num_outputs = 1
+    _raw = False      # set by the engine while a primitive's backward runs on raw arrays
+    _non_differentiable = frozenset()
+
+    # A primitive whose backward formula also works on raw backend arrays (see
+    # minigrad.ops.backward_math) sets this; the engine then skips tensor wrapping.
+    raw_backward = False
 
     # ------------------------------------------------------------------ user API
     @staticmethod
@@ -91,15 +97,21 @@ class Function:
             )
         out = []
         for item, version in zip(self._saved, self._saved_versions):
-            if isinstance(item, _SavedOutput):
-                item = self._rebuild_output(item)
-            if item is not None and item._counter().value != version:
+            if item is None:
+                out.append(None)
+                continue
+            saved_output = type(item) is _SavedOutput
+            counter = item.version_counter if saved_output else item._version_counter
+            if (0 if counter is None else counter.value) != version:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a tensor of shape {tuple(item.shape)} saved by {self.name()} "
-                    f"is at version {item._counter().value}; expected version {version} instead."
+                    f"inplace operation: a tensor of shape {tuple(item.array.shape if saved_output else item.shape)} "
+                    f"saved by {self.name()} is at version {counter.value}; expected version {version} instead."
                 )
-            out.append(item)
+            if self._raw:
+                out.append(item.array if saved_output else item._array)
+            else:
+                out.append(self._rebuild_output(item) if saved_output else item)
         return tuple(out)
 
     def mark_non_differentiable(self, *tensors):
@@ -142,34 +154,33 @@ class Function:
 
         if type(raw) is tuple:
             outputs = tuple(_as_output(o, device, args) for o in raw)
-        else:
-            outputs = (_as_output(raw, device, args),)
+            if requires_grad:
+                ctx._record(args, outputs)
+            return outputs
+        out = _as_output(raw, device, args)
         if requires_grad:
-            ctx._record(args, outputs)
-        return outputs if type(raw) is tuple else outputs[0]
+            ctx._record(args, (out,))
+        return out
 
     def _record(self, args, outputs):
         edges = []
         for a in args:
-            if not isinstance(a, Tensor):
-                edges.append(None)
-            elif a.grad_fn is not None:
-                edges.append((a.grad_fn, a._output_nr))
-            elif a._requires_grad:
-                edges.append(a)  # a leaf: backward accumulates into a.grad
-            else:
-                edges.append(None)
+            if a.__class__ is Tensor or isinstance(a, Tensor):
+                if a._requires_grad:
+                    fn = a.grad_fn
+                    edges.append(a if fn is None else (fn, a._output_nr))  # a leaf, or a node's output
+                    continue
+            edges.append(None)
         self.next_edges = edges
-        self.needs_input_grad = tuple(e is not None for e in edges)
-        self._num_outputs = len(outputs)
+        self.needs_input_grad = [e is not None for e in edges]
         # What the outputs looked like: for drawing the graph, and so backward can stand
         # zeros in for outputs that received no gradient.
-        self.output_shapes = tuple(o._array.shape for o in outputs)
-        self.output_dtypes = tuple(o._array.dtype for o in outputs)
+        self._outputs = [(o._array.shape, o._array.dtype) for o in outputs]
         self.output_device = outputs[0]._device
-        skip = getattr(self, "_non_differentiable", ())
+        self._num_outputs = len(outputs)
+        skip = self._non_differentiable
         for nr, out in enumerate(outputs):
-            if id(out) not in skip and out._array.dtype.kind == "f":
+            if out._array.dtype.kind == "f" and (not skip or id(out) not in skip):
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = nr
@@ -178,20 +189,33 @@ class Function:
         if config.anomaly:
             self._creation_trace = "".join(traceback.format_stack()[:-3])
 
+    @property
+    def output_shapes(self):
+        return [shape for shape, _ in self._outputs]
+
+    @property
+    def output_dtypes(self):
+        return [dtype for _, dtype in self._outputs]
+
     def _pack_saved(self, outputs):
-        """Record each saved tensor's version; keep saved outputs as arrays (no cycle)."""
+        """Record each saved tensor's version; keep saved outputs as arrays (no cycle).
+
+        A tensor never modified in place has no counter yet and is at version 0.
+        """
         saved, versions = [], []
         for item in self._saved:
-            if item is None:
-                saved.append(None)
+            if item is not None:
+                for nr, out in enumerate(outputs):
+                    if item is out:
+                        item = _SavedOutput(out, nr)
+                        versions.append(item.version_counter.value)
+                        break
+                else:
+                    counter = item._version_counter
+                    versions.append(0 if counter is None else counter.value)
+            else:
                 versions.append(None)
-                continue
-            for nr, out in enumerate(outputs):
-                if item is out:
-                    item = _SavedOutput(out, nr)
-                    break
             saved.append(item)
-            versions.append(item.version_counter.value if type(item) is _SavedOutput else item._counter().value)
         self._saved = saved
         self._saved_versions = versions
 
@@ -213,11 +237,12 @@ class Function:
 
 
 def _as_output(value, device, inputs):
-    if isinstance(value, Tensor):
-        if any(value is t for t in inputs):  # an input returned as is: give the output its own Tensor
+    if not isinstance(value, Tensor):
+        return Tensor._wrap(value, device)
+    for t in inputs:
+        if value is t:  # an input returned as is: give the output its own Tensor
             return Tensor._wrap(value._array, device)
-        return value
-    return Tensor._wrap(value, device)
+    return value
 
 
 # NOTE: imported last: minigrad.tensor (through minigrad.ops) needs Function defined first.

@@ -22,3 +22,14 @@ __all__ = [
     "is_cuda_available",
     "set_default_device",
 ]
+
+
+def array_module(array):
+    """The array module (numpy or cupy) that ``array`` belongs to."""
+    import numpy
+
+    if isinstance(array, (numpy.ndarray, numpy.generic)):
+        return numpy
+    from minigrad.backend.devices import backend_of_array
+
+    return backend_of_array(array).backend.xp

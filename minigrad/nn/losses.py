@@ -7,6 +7,7 @@ instead of broadcasting with a warning: that broadcast is almost always a bug.
 
 from minigrad import ops
 from minigrad.ops._util import DTypeError, ShapeError, fmt
+from minigrad.ops.nn import SoftmaxCrossEntropy, SquaredError
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -35,8 +36,9 @@ def _check(name, input, target, reduction, same_shape=True):  # noqa: A002
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument names
     """(x - y)², reduced."""
     _check("mse_loss", input, target, reduction)
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    if input.dtype != target.dtype:
+        target = target.to(input.dtype)
+    return SquaredError.apply(input, target, reduction)
 
 
 def l1_loss(input, target, reduction="mean"):  # noqa: A002
@@ -81,8 +83,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     _check("cross_entropy", input, target, reduction, same_shape=False)
     class_dim = 0 if input.ndim == 1 else 1
-    logp = ops.log_softmax(input, class_dim)
     classes = input.shape[class_dim]
+    if input.ndim == 2 and weight is None and not label_smoothing and not target.dtype.is_floating_point:
+        y = _class_indices(target, input, classes, ignore_index, "cross_entropy")
+        if not bool((y == ignore_index).any()):  # the common case, as one fused node
+            return SoftmaxCrossEntropy.apply(input, y, reduction)
+    logp = ops.log_softmax(input, class_dim)
     w_view = None if weight is None else weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
 
     if target.dtype.is_floating_point:  # class probabilities

@@ -9,7 +9,14 @@ import numbers
 import numpy as np
 
 from minigrad import _dtype
+from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor
+
+
+class Primitive(Function):
+    """A built-in operation: its backward formula also runs on raw arrays (see ``backward_math``)."""
+
+    raw_backward = True
 
 
 class ShapeError(ValueError, RuntimeError):

@@ -1,12 +1,13 @@
 """Moving between dtypes and devices, and copying: differentiable, the gradient goes back the same way."""
 
 from minigrad import _dtype
-from minigrad.autograd.function import Function
 from minigrad.backend.devices import as_device
+from minigrad.ops import backward_math as bm
+from minigrad.ops._util import Primitive
 from minigrad.tensor import Tensor
 
 
-class ToDtype(Function):
+class ToDtype(Primitive):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.in_dtype = x.dtype
@@ -14,10 +15,10 @@ class ToDtype(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return to_dtype(grad, ctx.in_dtype), None
+        return bm.cast(grad, ctx.in_dtype), None
 
 
-class ToDevice(Function):
+class ToDevice(Primitive):
     @staticmethod
     def forward(ctx, x, device):
         ctx.in_device = x.device
@@ -26,10 +27,10 @@ class ToDevice(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return to_device(grad, ctx.in_device), None
+        return bm.to_device(grad, ctx.in_device), None
 
 
-class Clone(Function):
+class Clone(Primitive):
     @staticmethod
     def forward(ctx, x):
         return x._array.copy()

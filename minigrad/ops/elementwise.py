@@ -1,28 +1,24 @@
 """Elementwise operations: arithmetic, unary math, activations, selections.
 
-Each primitive keeps its forward (on backend arrays) and its backward (in
-tensor ops, so it can be differentiated again) side by side. Binary ops
-broadcast as NumPy does; their backward hands each input ``sum_to(grad, shape)``,
-the broadcast undone. A backward returns ``None`` for an input that needs no
-gradient (``ctx.needs_input_grad``), so no work is spent on it.
+Each primitive keeps its forward (on backend arrays) and its backward side by
+side. A backward formula is written once and runs on raw arrays (the fast path)
+or on tensors when the backward pass is recorded for higher-order gradients
+(see ``backward_math``). Binary ops broadcast as NumPy does; their backward
+hands each input ``sum_to(grad, shape)``, the broadcast undone. A backward
+returns ``None`` for an input that needs no gradient (``ctx.needs_input_grad``).
 """
 
 import math
 
 from minigrad import _dtype
-from minigrad.autograd.function import Function
-from minigrad.ops._util import DTypeError, binary_operands, float_input
-from minigrad.ops.shape import sum_to
+from minigrad.ops import backward_math as bm
+from minigrad.ops._util import DTypeError, Primitive, binary_operands, float_input
+from minigrad.ops.backward_math import mask, raw, sum_to
 from minigrad.tensor import Tensor
 
 
-def _mask(condition, like):
-    """A constant tensor of 0s and 1s in ``like``'s dtype (no gradient flows through a mask)."""
-    return Tensor._wrap(condition.astype(like._array.dtype), like.device)
-
-
 # ================================================================== binary arithmetic
-class Add(Function):
+class Add(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
@@ -37,7 +33,7 @@ class Add(Function):
         return grad_a, grad_b
 
 
-class Sub(Function):
+class Sub(Primitive):
     """``a - b``; a primitive rather than ``a + (-b)``: one array op instead of two, same values."""
 
     @staticmethod
@@ -53,7 +49,7 @@ class Sub(Function):
         return grad_a, grad_b
 
 
-class Mul(Function):
+class Mul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -68,7 +64,7 @@ class Mul(Function):
         return grad_a, grad_b
 
 
-class Div(Function):
+class Div(Primitive):
     """``a / b``; a primitive rather than ``a * b**-1``: exact and one array op."""
 
     @staticmethod
@@ -85,7 +81,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
-class Pow(Function):
+class Pow(Primitive):
     """``a ** b`` with a tensor exponent."""
 
     @staticmethod
@@ -102,12 +98,12 @@ class Pow(Function):
         grad_b = None
         if ctx.needs_input_grad[1]:
             # NOTE: where a == 0 the term a^b·ln(a) is taken as 0, as PyTorch does.
-            log_a = log(where(a == 0, 1.0, a))
+            log_a = bm.log(bm.where(a == 0, 1.0, a))
             grad_b = sum_to(grad * out * log_a, b.shape)
         return grad_a, grad_b
 
 
-class PowScalar(Function):
+class PowScalar(Primitive):
     """``a ** p`` with a constant Python-number exponent ``p``."""
 
     @staticmethod
@@ -129,7 +125,7 @@ class PowScalar(Function):
 
 
 # ================================================================== unary math
-class Neg(Function):
+class Neg(Primitive):
     @staticmethod
     def forward(ctx, x):
         return -x._array
@@ -139,7 +135,7 @@ class Neg(Function):
         return -grad
 
 
-class Exp(Function):
+class Exp(Primitive):
     @staticmethod
     def forward(ctx, x):
         y = Tensor._wrap(x.backend.xp.exp(x._array), x.device)
@@ -153,7 +149,7 @@ class Exp(Function):
         return grad * y
 
 
-class Log(Function):
+class Log(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -166,7 +162,7 @@ class Log(Function):
         return grad / x
 
 
-class Log1p(Function):
+class Log1p(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -179,7 +175,7 @@ class Log1p(Function):
         return grad / (x + 1)
 
 
-class Sqrt(Function):
+class Sqrt(Primitive):
     @staticmethod
     def forward(ctx, x):
         y = Tensor._wrap(x.backend.xp.sqrt(x._array), x.device)
@@ -193,7 +189,7 @@ class Sqrt(Function):
         return grad / (y * 2)
 
 
-class Sin(Function):
+class Sin(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -202,10 +198,10 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * cos(x)
+        return grad * bm.cos(x)
 
 
-class Cos(Function):
+class Cos(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -214,10 +210,10 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return -grad * sin(x)
+        return -grad * bm.sin(x)
 
 
-class Tanh(Function):
+class Tanh(Primitive):
     @staticmethod
     def forward(ctx, x):
         y = Tensor._wrap(x.backend.xp.tanh(x._array), x.device)
@@ -231,13 +227,11 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
-class Sigmoid(Function):
+class Sigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         # σ(x) = 1/(1 + e^-x), computed from e^-|x| so that neither branch overflows.
-        xp = x.backend.xp
-        e = xp.exp(-xp.abs(x._array))
-        y = Tensor._wrap(xp.where(x._array >= 0, 1 / (1 + e), e / (1 + e)), x.device)
+        y = Tensor._wrap(bm.stable_sigmoid(x.backend.xp, x._array), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -248,7 +242,7 @@ class Sigmoid(Function):
         return grad * y * (1 - y)
 
 
-class Softplus(Function):
+class Softplus(Primitive):
     @staticmethod
     def forward(ctx, x):
         # softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): no overflow, exact at 0
@@ -260,10 +254,10 @@ class Softplus(Function):
     def backward(ctx, grad):
         # d softplus/dx = σ(x)
         (x,) = ctx.saved_tensors
-        return grad * sigmoid(x)
+        return grad * bm.sigmoid(x)
 
 
-class Erf(Function):
+class Erf(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -273,10 +267,10 @@ class Erf(Function):
     def backward(ctx, grad):
         # d erf(x)/dx = 2/√π · e^(-x²)
         (x,) = ctx.saved_tensors
-        return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+        return grad * (2 / math.sqrt(math.pi)) * bm.exp(-(x * x))
 
 
-class Relu(Function):
+class Relu(Primitive):
     @staticmethod
     def forward(ctx, x):
         y = Tensor._wrap(x.backend.xp.maximum(x._array, 0), x.device)
@@ -287,10 +281,10 @@ class Relu(Function):
     def backward(ctx, grad):
         # d relu(x)/dx = 1 where x > 0 (equivalently y > 0), else 0
         (y,) = ctx.saved_tensors
-        return grad * _mask(y._array > 0, grad)
+        return grad * mask(raw(y) > 0, grad)
 
 
-class Abs(Function):
+class Abs(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -300,11 +294,12 @@ class Abs(Function):
     def backward(ctx, grad):
         # d|x|/dx = sign(x), 0 at x = 0
         (x,) = ctx.saved_tensors
-        return grad * _mask(x.backend.xp.sign(x._array), grad)
+        x = raw(x)
+        return grad * mask((x > 0) * 1.0 - (x < 0), grad)
 
 
 # ================================================================== selections
-class Maximum(Function):
+class Maximum(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -314,11 +309,11 @@ class Maximum(Function):
     def backward(ctx, grad):
         # The larger input takes the gradient; NOTE: on a tie each takes half, as in PyTorch.
         a, b = ctx.saved_tensors
-        share_a = _mask(a._array > b._array, grad) + _mask(a._array == b._array, grad) * 0.5
+        share_a = mask(raw(a) > raw(b), grad) + mask(raw(a) == raw(b), grad) * 0.5
         return _split(grad, share_a, a.shape, b.shape, ctx.needs_input_grad)
 
 
-class Minimum(Function):
+class Minimum(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -327,7 +322,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = _mask(a._array < b._array, grad) + _mask(a._array == b._array, grad) * 0.5
+        share_a = mask(raw(a) < raw(b), grad) + mask(raw(a) == raw(b), grad) * 0.5
         return _split(grad, share_a, a.shape, b.shape, ctx.needs_input_grad)
 
 
@@ -337,7 +332,7 @@ def _split(grad, share_a, a_shape, b_shape, needs):
     return grad_a, grad_b
 
 
-class Clamp(Function):
+class Clamp(Primitive):
     @staticmethod
     def forward(ctx, x, low, high):
         ctx.save_for_backward(x)
@@ -347,17 +342,17 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         # The gradient passes where low <= x <= high (bounds included, as in PyTorch).
-        (x,) = ctx.saved_tensors
+        x = raw(ctx.saved_tensors[0])
         low, high = ctx.bounds
-        inside = x._array == x._array  # all True, NaNs aside
+        inside = x == x  # all True, NaNs aside
         if low is not None:
-            inside = inside & (x._array >= low)
+            inside = inside & (x >= low)
         if high is not None:
-            inside = inside & (x._array <= high)
-        return grad * _mask(inside, grad), None, None
+            inside = inside & (x <= high)
+        return grad * mask(inside, grad), None, None
 
 
-class Where(Function):
+class Where(Primitive):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.condition = condition
@@ -367,7 +362,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        chosen = _mask(ctx.condition, grad)
+        chosen = mask(ctx.condition, grad)
         grad_a = sum_to(grad * chosen, a_shape) if ctx.needs_input_grad[1] else None
         grad_b = sum_to(grad * (1 - chosen), b_shape) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b

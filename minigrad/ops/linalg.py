@@ -1,11 +1,10 @@
 """Matrix products: ``matmul`` with PyTorch's (and NumPy's) rules for 1-D and batched operands."""
 
-from minigrad.autograd.function import Function
-from minigrad.ops._util import DTypeError, ShapeError, fmt, broadcast_shape
-from minigrad.ops.shape import reshape, sum_to
+from minigrad.ops import backward_math as bm
+from minigrad.ops._util import DTypeError, Primitive, ShapeError, broadcast_shape, fmt
 
 
-class Matmul(Function):
+class Matmul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -18,18 +17,18 @@ class Matmul(Function):
         a, b = ctx.saved_tensors
         if a.ndim == 1 and b.ndim == 1:  # the dot product: d(a·b)/da = b, d(a·b)/db = a
             return grad * b, grad * a
-        a2 = reshape(a, 1, a.shape[0]) if a.ndim == 1 else a
-        b2 = reshape(b, b.shape[0], 1) if b.ndim == 1 else b
+        a2 = a.reshape((1, a.shape[0])) if a.ndim == 1 else a
+        b2 = b.reshape((b.shape[0], 1)) if b.ndim == 1 else b
         g = grad
         if a.ndim == 1:
-            g = g.unsqueeze(-2)
+            g = bm.unsqueeze(g, -2)
         if b.ndim == 1:
-            g = g.unsqueeze(-1)
+            g = bm.unsqueeze(g, -1)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = reshape(sum_to(g @ b2.transpose(-1, -2), a2.shape), a.shape)
+            grad_a = bm.sum_to(g @ bm.swap_last(b2), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            grad_b = reshape(sum_to(a2.transpose(-1, -2) @ g, b2.shape), b.shape)
+            grad_b = bm.sum_to(bm.swap_last(a2) @ g, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
 

@@ -5,13 +5,12 @@ forward is exact, numerically stable, and one graph node instead of several.
 Their backward formulas are still tensor ops, so they differentiate twice.
 """
 
-from minigrad.autograd.function import Function
-from minigrad.ops._util import DTypeError, ShapeError, float_input, fmt, normalize_dim
-from minigrad.ops.reduce import sum
+from minigrad.ops import backward_math as bm
+from minigrad.ops._util import DTypeError, Primitive, ShapeError, float_input, fmt, normalize_dim
 from minigrad.tensor import Tensor
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Primitive):
     @staticmethod
     def forward(ctx, x, dim):
         # log softmax(x) = (x - m) - log Σ exp(x - m) with m = max x: no overflow at 1e4.
@@ -27,10 +26,10 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         # dJ/dx = g - softmax(x) · Σ g, with softmax(x) = exp(y)
         (y,) = ctx.saved_tensors
-        return grad - y.exp() * sum(grad, ctx.dim, keepdim=True), None
+        return grad - bm.exp(y) * bm.sum_keepdim(grad, ctx.dim), None
 
 
-class Softmax(Function):
+class Softmax(Primitive):
     @staticmethod
     def forward(ctx, x, dim):
         xp = x.backend.xp
@@ -44,10 +43,10 @@ class Softmax(Function):
     def backward(ctx, grad):
         # dJ/dx = y ⊙ (g - Σ g ⊙ y)
         (y,) = ctx.saved_tensors
-        return y * (grad - sum(grad * y, ctx.dim, keepdim=True)), None
+        return y * (grad - bm.sum_keepdim(grad * y, ctx.dim)), None
 
 
-class Linear(Function):
+class Linear(Primitive):
     """``y = x Wᵀ + b`` as one node: one matmul forward, one per input backward."""
 
     @staticmethod
@@ -67,11 +66,11 @@ class Linear(Function):
         grad_x = grad @ weight if needs[0] else None
         grad_w = grad_b = None
         if needs[1] or (ctx.has_bias and needs[2]):
-            g2 = grad.reshape(-1, grad.shape[-1])  # (N, out)
+            g2 = grad.reshape((-1, grad.shape[-1]))  # (N, out)
             if needs[1]:
-                grad_w = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1])  # (out, in)
+                grad_w = g2.T @ x.reshape((-1, x.shape[-1]))  # (out, in)
             if ctx.has_bias and needs[2]:
-                grad_b = sum(g2, 0)
+                grad_b = g2.sum(0)
         return grad_x, grad_w, grad_b
 
 
@@ -99,3 +98,65 @@ def linear(input, weight, bias=None):  # noqa: A002
     if input.dtype != weight.dtype:
         raise DTypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}")
     return Linear.apply(input, weight, bias)
+
+
+class SquaredError(Primitive):
+    """Σ(x - y)² (``reduction`` "sum"), its mean ("mean"), or elementwise ("none"), as one node."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.reduction = reduction
+        diff = x._array - y._array
+        ctx.count = diff.size
+        squares = diff * diff
+        if reduction == "none":
+            return squares
+        total = squares.sum()
+        return total / diff.size if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d(x - y)²/dx = 2(x - y), divided by n for the mean; the target gets the negative.
+        x, y = ctx.saved_tensors
+        scale = 2.0 / ctx.count if ctx.reduction == "mean" else 2.0
+        grad_x = grad * (x - y) * scale
+        return (grad_x if ctx.needs_input_grad[0] else None,
+                -grad_x if ctx.needs_input_grad[1] else None, None)
+
+
+class SoftmaxCrossEntropy(Primitive):
+    """−log softmax(x)[n, yₙ] for logits (N, C) and class indices (N,), as one node.
+
+    The common case of ``cross_entropy`` (no weights, no smoothing, nothing ignored),
+    fused: the forward is a stable log-softmax and a pick; the backward is
+    (softmax(x) − onehot(y))·grad, divided by N for the mean.
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, reduction):
+        xp = x.backend.xp
+        shifted = x._array - x._array.max(axis=1, keepdims=True)
+        log_total = xp.log(xp.exp(shifted).sum(axis=1))
+        rows = xp.arange(target.shape[0])
+        losses = log_total - shifted[rows, target]
+        ctx.save_for_backward(x)
+        ctx.target, ctx.rows, ctx.reduction = target, rows, reduction
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total / target.shape[0] if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        onehot = bm.mask(bm.raw(x) * 0, x)
+        if bm.is_tensor(onehot):
+            onehot._array[ctx.rows, ctx.target] = 1
+        else:
+            onehot[ctx.rows, ctx.target] = 1
+        if ctx.reduction == "none":
+            grad = grad.reshape((-1, 1))
+        elif ctx.reduction == "mean":
+            grad = grad / x.shape[0]
+        return (bm.softmax(x, 1) - onehot) * grad, None, None

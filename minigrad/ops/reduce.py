@@ -7,10 +7,10 @@ all dimensions; ``keepdim`` keeps reduced dimensions with size 1.
 from collections import namedtuple
 
 from minigrad import _dtype
-from minigrad.autograd.function import Function
-from minigrad.ops._util import DTypeError, normalize_dim, normalize_dims
+from minigrad.ops import backward_math as bm
+from minigrad.ops._util import DTypeError, Primitive, normalize_dim, normalize_dims
 from minigrad.ops.elementwise import exp, log, sqrt
-from minigrad.ops.shape import expand, gather, reshape, squeeze
+from minigrad.ops.shape import gather, squeeze
 from minigrad.tensor import Tensor
 
 minmax = namedtuple("minmax", ["values", "indices"])
@@ -22,7 +22,7 @@ def _kept_shape(shape, dims):
 
 
 # ================================================================== primitives
-class Sum(Function):
+class Sum(Primitive):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.in_shape, ctx.dims = x.shape, dims
@@ -31,11 +31,11 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         # Every input element adds to its output once: the gradient is copied back.
-        kept = reshape(grad, _kept_shape(ctx.in_shape, ctx.dims))
-        return expand(kept, ctx.in_shape), None, None, None
+        kept = grad.reshape(_kept_shape(ctx.in_shape, ctx.dims))
+        return bm.expand(kept, ctx.in_shape), None, None, None
 
 
-class Amax(Function):
+class Amax(Primitive):
     """The largest value over ``dims``; NOTE: ties share the gradient evenly, as in PyTorch."""
 
     largest = True
@@ -51,12 +51,11 @@ class Amax(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        kept_shape = _kept_shape(x.shape, ctx.dims)
-        extreme = (x._array.max if ctx.largest else x._array.min)(axis=ctx.dims, keepdims=True)
-        winners = (x._array == extreme).astype(x._array.dtype)
-        share = winners / winners.sum(axis=ctx.dims, keepdims=True)
-        return expand(reshape(grad, kept_shape), x.shape) * Tensor._wrap(share, x.device), None, None
+        x = bm.raw(ctx.saved_tensors[0])
+        extreme = (x.max if ctx.largest else x.min)(axis=ctx.dims, keepdims=True)
+        winners = x == extreme
+        share = bm.mask(winners, grad) / bm.mask(winners.sum(axis=ctx.dims, keepdims=True), grad)
+        return bm.expand(grad.reshape(_kept_shape(x.shape, ctx.dims)), x.shape) * share, None, None
 
 
 class Amin(Amax):

@@ -8,13 +8,14 @@ scatter-adds into zeros, ``cat`` slices.
 
 import numpy as np
 
-from minigrad.autograd.function import Function
-from minigrad.ops._util import ShapeError, fmt, normalize_dim, normalize_dims
+from minigrad.backend.devices import backend_of_array
+from minigrad.ops import backward_math as bm
+from minigrad.ops._util import Primitive, ShapeError, fmt, normalize_dim, normalize_dims
 from minigrad.tensor import Tensor
 
 
 # ================================================================== broadcasting and its inverse
-class Expand(Function):
+class Expand(Primitive):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
@@ -23,10 +24,10 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         # Each input element was copied to several outputs: its gradient is their sum.
-        return sum_to(grad, ctx.in_shape), None
+        return bm.sum_to(grad, ctx.in_shape), None
 
 
-class SumTo(Function):
+class SumTo(Primitive):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
@@ -34,7 +35,7 @@ class SumTo(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return expand(grad, ctx.in_shape), None
+        return bm.expand(grad, ctx.in_shape), None
 
 
 def _sum_to_array(array, shape):
@@ -74,7 +75,7 @@ broadcast_to = expand
 
 
 # ================================================================== reshape and permute
-class Reshape(Function):
+class Reshape(Primitive):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
@@ -85,7 +86,7 @@ class Reshape(Function):
         return grad.reshape(ctx.in_shape), None
 
 
-class Permute(Function):
+class Permute(Primitive):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -93,8 +94,8 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        inverse = tuple(np.argsort(ctx.dims))
-        return grad.permute(*inverse), None
+        inverse = tuple(int(i) for i in np.argsort(ctx.dims))
+        return bm.permute(grad, inverse), None
 
 
 def reshape(input, *shape):  # noqa: A002
@@ -168,7 +169,7 @@ def _shape_arg(sizes):
 
 
 # ================================================================== indexing
-class GetItem(Function):
+class GetItem(Primitive):
     @staticmethod
     def forward(ctx, x, index):
         ctx.in_shape, ctx.index = x.shape, index
@@ -179,21 +180,29 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexAdd.apply(grad, ctx.in_shape, ctx.index), None
+        if isinstance(grad, Tensor):
+            return IndexAdd.apply(grad, ctx.in_shape, ctx.index), None
+        return _index_add(grad, ctx.in_shape, ctx.index), None
 
 
-class IndexAdd(Function):
+def _index_add(grad, shape, index):
+    """Zeros of ``shape`` with ``grad`` added at ``index`` (repeated indices accumulate)."""
+    backend = backend_of_array(grad).backend
+    out = backend.xp.zeros(shape, dtype=grad.dtype)
+    if _is_basic(index):
+        out[index] = grad  # basic indexing never repeats an element
+    else:
+        backend.scatter_add(out, index, grad)
+    return out
+
+
+class IndexAdd(Primitive):
     """Scatter ``grad`` into zeros of ``shape`` at ``index``; repeated indices accumulate."""
 
     @staticmethod
     def forward(ctx, grad, shape, index):
         ctx.index = index
-        out = grad.backend.xp.zeros(shape, dtype=grad._array.dtype)
-        if _is_basic(index):
-            out[index] = grad._array  # basic indexing never repeats an element
-        else:
-            grad.backend.scatter_add(out, index, grad._array)
-        return out
+        return _index_add(grad._array, shape, index)
 
     @staticmethod
     def backward(ctx, grad):
@@ -245,7 +254,7 @@ def getitem(input, index):  # noqa: A002
     return GetItem.apply(input, as_array_index(index, input))
 
 
-class Gather(Function):
+class Gather(Primitive):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.in_shape, ctx.dim, ctx.index = x.shape, dim, index
@@ -253,23 +262,32 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return GatherBackward.apply(grad, ctx.in_shape, ctx.dim, ctx.index), None, None
+        if isinstance(grad, Tensor):
+            return GatherBackward.apply(grad, ctx.in_shape, ctx.dim, ctx.index), None, None
+        return _scatter_along(grad, ctx.in_shape, ctx.dim, ctx.index), None, None
 
 
-class GatherBackward(Function):
+def _scatter_along(grad, shape, dim, index):
+    """Zeros of ``shape`` with ``grad`` added where ``gather`` read (the adjoint of gather)."""
+    backend = backend_of_array(grad).backend
+    out = backend.xp.zeros(shape, dtype=grad.dtype)
+    grid = list(backend.xp.ogrid[tuple(slice(n) for n in index.shape)])
+    grid[dim] = index
+    backend.scatter_add(out, tuple(grid), grad)
+    return out
+
+
+class GatherBackward(Primitive):
     @staticmethod
     def forward(ctx, grad, shape, dim, index):
         ctx.dim, ctx.index = dim, index
-        xp = grad.backend.xp
-        out = xp.zeros(shape, dtype=grad._array.dtype)
-        grid = list(xp.ogrid[tuple(slice(n) for n in index.shape)])
-        grid[dim] = index
-        grad.backend.scatter_add(out, tuple(grid), grad._array)
-        return out
+        return _scatter_along(grad._array, shape, dim, index)
 
     @staticmethod
     def backward(ctx, grad):
-        return gather(grad, ctx.dim, ctx.index), None, None, None
+        if isinstance(grad, Tensor):
+            return gather(grad, ctx.dim, ctx.index), None, None, None
+        return backend_of_array(grad).backend.xp.take_along_axis(grad, ctx.index, axis=ctx.dim), None, None, None
 
 
 def gather(input, dim, index):  # noqa: A002
@@ -284,7 +302,7 @@ def gather(input, dim, index):  # noqa: A002
 
 
 # ================================================================== joining
-class Cat(Function):
+class Cat(Primitive):
     @staticmethod
     def forward(ctx, dim, *tensors):
         ctx.dim = dim

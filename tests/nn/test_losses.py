@@ -134,3 +134,25 @@ def test_losses_match_torch_when_available():
     ours = F.cross_entropy(mg.tensor(z), mg.tensor(p), weight=mg.tensor(w), label_smoothing=0.1)
     theirs = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(p), weight=torch.tensor(w), label_smoothing=0.1)
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-10)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_losses_match_their_composite_forms_and_differentiate_twice(reduction):
+    """The one-node fast paths give the composite's values, first and second derivatives."""
+    from minigrad.autograd import gradgradcheck
+
+    z = mg.randn(5, 4, dtype=mg.float64, requires_grad=True)
+    y = mg.tensor([0, 3, 1, 1, 2])
+    fused = F.cross_entropy(z, y, reduction=reduction)
+    composite = F.nll_loss(z.log_softmax(1), y, reduction=reduction)
+    np.testing.assert_allclose(to_numpy(fused.detach()), to_numpy(composite.detach()), rtol=1e-12)
+    assert fused.grad_fn.name() == "SoftmaxCrossEntropyBackward"
+    assert gradcheck(lambda z: F.cross_entropy(z, y, reduction=reduction), (z,))
+    assert gradgradcheck(lambda z: F.cross_entropy(z, y, reduction=reduction), (z,))
+    t = mg.randn(5, 4, dtype=mg.float64, requires_grad=True)
+    mse = F.mse_loss(z, t, reduction=reduction)
+    diff = to_numpy(z.detach()) - to_numpy(t.detach())
+    expected = {"mean": (diff ** 2).mean(), "sum": (diff ** 2).sum(), "none": diff ** 2}[reduction]
+    np.testing.assert_allclose(to_numpy(mse.detach()), expected, rtol=1e-12)
+    assert gradcheck(lambda z, t: F.mse_loss(z, t, reduction=reduction), (z, t))
+    assert gradgradcheck(lambda z, t: F.mse_loss(z, t, reduction=reduction), (z, t))

@@ -8,6 +8,7 @@ from minigrad.nn import init
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.ops._util import ShapeError, fmt
+from minigrad.ops.nn import Linear as LinearFunction
 
 
 class Linear(Module):
@@ -35,10 +36,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument names
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        shape = input.shape
+        if not shape or shape[-1] != self.in_features:
             raise ShapeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                             f"expected input (*, {self.in_features}), got {fmt(input.shape)}")
-        return F.linear(input, self.weight, self.bias)
+                             f"expected input (*, {self.in_features}), got {fmt(shape)}")
+        if input._array.dtype != self.weight._array.dtype:
+            F.linear(input, self.weight, self.bias)  # raises, naming both dtypes
+        return LinearFunction.apply(input, self.weight, self.bias)  # the checks F.linear makes are done
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
