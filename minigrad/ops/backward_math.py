@@ -24,6 +24,13 @@ def mask(condition, like):
     return Tensor._wrap(values, like.device) if isinstance(like, Tensor) else values
 
 
+def select(grad, condition):
+    """``grad`` where ``condition`` holds, 0 elsewhere (no gradient flows through the condition)."""
+    if isinstance(grad, Tensor):
+        return grad * mask(condition, grad)
+    return grad * condition  # a bool array multiplies without changing grad's dtype
+
+
 def raw(value):
     """The backend array of a tensor, or the array itself."""
     return value._array if isinstance(value, Tensor) else value

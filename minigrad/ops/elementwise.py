@@ -281,7 +281,7 @@ class Relu(Primitive):
     def backward(ctx, grad):
         # d relu(x)/dx = 1 where x > 0 (equivalently y > 0), else 0
         (y,) = ctx.saved_tensors
-        return grad * mask(raw(y) > 0, grad)
+        return bm.select(grad, raw(y) > 0)
 
 
 class Abs(Primitive):
@@ -349,7 +349,7 @@ class Clamp(Primitive):
             inside = inside & (x >= low)
         if high is not None:
             inside = inside & (x <= high)
-        return grad * mask(inside, grad), None, None
+        return bm.select(grad, inside), None, None
 
 
 class Where(Primitive):
@@ -362,9 +362,8 @@ class Where(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        chosen = mask(ctx.condition, grad)
-        grad_a = sum_to(grad * chosen, a_shape) if ctx.needs_input_grad[1] else None
-        grad_b = sum_to(grad * (1 - chosen), b_shape) if ctx.needs_input_grad[2] else None
+        grad_a = sum_to(bm.select(grad, ctx.condition), a_shape) if ctx.needs_input_grad[1] else None
+        grad_b = sum_to(bm.select(grad, ~ctx.condition), b_shape) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b
 
 
