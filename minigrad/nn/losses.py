@@ -86,7 +86,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     classes = input.shape[class_dim]
     if input.ndim == 2 and weight is None and not label_smoothing and not target.dtype.is_floating_point:
         y = _class_indices(target, input, classes, ignore_index, "cross_entropy")
-        if not bool((y == ignore_index).any()):  # the common case, as one fused node
+        ignoring = 0 <= ignore_index < classes or (y.size and int(y.min()) < 0)
+        if not ignoring or not bool((y == ignore_index).any()):  # the common case, as one fused node
             return SoftmaxCrossEntropy.apply(input, y, reduction)
     logp = ops.log_softmax(input, class_dim)
     w_view = None if weight is None else weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
@@ -143,9 +144,10 @@ def _class_indices(target, input, classes, ignore_index, name):  # noqa: A002
         raise ShapeError(f"{name}: expected target of shape {fmt(expected)} for input of shape {fmt(input.shape)}, "
                          f"got {fmt(target.shape)}")
     y = target._array.reshape(-1)
-    bad = (y != ignore_index) & ((y < 0) | (y >= classes))
-    if bool(bad.any()):
-        raise IndexError(f"{name}: target {int(y[bad][0])} is out of bounds for {classes} classes")
+    if y.size and (int(y.min()) < 0 or int(y.max()) >= classes):  # then look closer: ignore_index may be there
+        bad = (y != ignore_index) & ((y < 0) | (y >= classes))
+        if bool(bad.any()):
+            raise IndexError(f"{name}: target {int(y[bad][0])} is out of bounds for {classes} classes")
     return y
 
 
