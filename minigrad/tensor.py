@@ -382,6 +382,21 @@ class Tensor(TensorMethods):
         return _ops.logical_or(self, other)
 
 
+def clear_grads(tensors, set_to_none=True):
+    """Clear the ``.grad`` of each tensor: to None, or to zeros in place (keeping its memory)."""
+    for t in tensors:
+        if t.grad is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        else:
+            previous, config.grad_enabled = config.grad_enabled, False
+            try:
+                t.grad.zero_()
+            finally:
+                config.grad_enabled = previous
+
+
 def _checked_root_gradient(output, gradient, where):
     if not output.requires_grad:
         raise RuntimeError(

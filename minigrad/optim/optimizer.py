@@ -15,7 +15,7 @@ import math
 
 from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.optim._flat import FlatBucket
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, clear_grads
 
 
 class Optimizer:
@@ -89,14 +89,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's gradient (to None by default, or to zeros in place)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    with no_grad():
-                        p.grad.zero_()
+            clear_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss when given.
