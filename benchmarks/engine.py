@@ -7,12 +7,13 @@ the NumPy forward + hand-written backward, and prints medians and ratios.
 Run: python benchmarks/engine.py [--quick]
 """
 
+import os
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, __import__("os").path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import minigrad  # noqa: E402
 from _timing import fmt_time, interleaved, median  # noqa: E402
 

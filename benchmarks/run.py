@@ -95,23 +95,15 @@ def memory_growth(steps=(100, 2000)):
 
 
 def chain_linearity():
-    import minigrad
+    from engine import chain_backward_seconds
 
-    def seconds(n):
-        x = minigrad.tensor(1.0, requires_grad=True)
-        y = x
-        for _ in range(n):
-            y = y * 1.0
-        start = time.perf_counter()
-        y.backward()
-        return time.perf_counter() - start
-
-    small, large = min(seconds(20_000) for _ in range(3)), min(seconds(200_000) for _ in range(2))
+    small = min(chain_backward_seconds(20_000) for _ in range(3))
+    large = min(chain_backward_seconds(200_000) for _ in range(2))
     return small, large
 
 
 def main():
-    selected = WORKLOADS
+    selected = ["W1", "W2", "W3"]  # W4 is for the GPU (benchmarks/gpu.py)
     if "--workloads" in sys.argv:
         selected = sys.argv[sys.argv.index("--workloads") + 1].split(",")
     kinds = ["minigrad", "numpy"] + (["torch"] if have_torch() else [])

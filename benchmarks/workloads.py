@@ -32,6 +32,7 @@ WORKLOADS = {
     "W1": Workload("W1", (64, 128, 128, 10), "relu", "cross_entropy", 64, "adam", 1e-3),
     "W2": Workload("W2", (784, 1024, 1024, 10), "relu", "cross_entropy", 256, "adam", 1e-3),
     "W3": Workload("W3", (2, 16, 16, 1), "tanh", "mse", 32, "momentum", 0.01),
+    "W4": Workload("W4", (4096, 4096, 4096, 10), "relu", "cross_entropy", 1024, "adam", 1e-3),  # GPU only
 }
 
 
@@ -54,7 +55,7 @@ def initial_weights(w, seed=0):
 
 # ---------------------------------------------------------------- minigrad
 class MinigradRun:
-    def __init__(self, w, weights, x, y):
+    def __init__(self, w, weights, x, y, device="cpu"):
         act = nn.ReLU if w.activation == "relu" else nn.Tanh
         layers = []
         for i, (weight, bias) in enumerate(weights):
@@ -63,12 +64,13 @@ class MinigradRun:
             layers.append(lin)
             if i < len(weights) - 1:
                 layers.append(act())
-        self.model = nn.Sequential(*layers)
+        self.model = nn.Sequential(*layers).to(device)
         self.loss_fn = nn.CrossEntropyLoss() if w.loss == "cross_entropy" else nn.MSELoss()
         params = self.model.parameters()
         self.optimizer = (optim.Adam(params, lr=w.lr) if w.optimizer == "adam"
                           else optim.SGD(params, lr=w.lr, momentum=0.9))
-        self.x, self.y = minigrad.tensor(x), minigrad.tensor(y)
+        self.x, self.y = minigrad.tensor(x, device=device), minigrad.tensor(y, device=device)
+        self.synchronize = (lambda: minigrad.cuda.synchronize()) if device != "cpu" else (lambda: None)
 
     def step(self):
         self.optimizer.zero_grad()
@@ -82,7 +84,7 @@ class MinigradRun:
 class NumpyRun:
     """Forward, backward and update written out by hand, in place, buffers allocated once."""
 
-    def __init__(self, w, weights, x, y):
+    def __init__(self, w, weights, x, y, device="cpu"):
         self.w = w
         self.params = [p.copy() for pair in weights for p in pair]          # W1, b1, W2, b2, …
         self.grads = [np.zeros_like(p) for p in self.params]
@@ -171,7 +173,7 @@ class NumpyRun:
 
 # ---------------------------------------------------------------- PyTorch, when installed
 class TorchRun:
-    def __init__(self, w, weights, x, y):
+    def __init__(self, w, weights, x, y, device="cpu"):
         import torch
 
         act = torch.nn.ReLU if w.activation == "relu" else torch.nn.Tanh
@@ -184,13 +186,15 @@ class TorchRun:
             layers.append(lin)
             if i < len(weights) - 1:
                 layers.append(act())
-        self.model = torch.nn.Sequential(*layers)
+        self.model = torch.nn.Sequential(*layers).to(device)
         self.loss_fn = torch.nn.CrossEntropyLoss() if w.loss == "cross_entropy" else torch.nn.MSELoss()
         params = self.model.parameters()
-        self.optimizer = (torch.optim.Adam(params, lr=w.lr) if w.optimizer == "adam"
+        fused = {"fused": True} if device != "cpu" and w.optimizer == "adam" else {}
+        self.optimizer = (torch.optim.Adam(params, lr=w.lr, **fused) if w.optimizer == "adam"
                           else torch.optim.SGD(params, lr=w.lr, momentum=0.9))
-        self.x = torch.from_numpy(x)
-        self.y = torch.from_numpy(y)
+        self.x = torch.from_numpy(x).to(device)
+        self.y = torch.from_numpy(y).to(device)
+        self.synchronize = torch.cuda.synchronize if device != "cpu" else (lambda: None)
 
     def step(self):
         self.optimizer.zero_grad()
@@ -200,7 +204,7 @@ class TorchRun:
         return loss
 
 
-def build(kind, w, seed=0):
+def build(kind, w, seed=0, device="cpu"):
     x, y = make_batch(w, seed)
     weights = initial_weights(w, seed)
-    return {"minigrad": MinigradRun, "numpy": NumpyRun, "torch": TorchRun}[kind](w, weights, x, y)
+    return {"minigrad": MinigradRun, "numpy": NumpyRun, "torch": TorchRun}[kind](w, weights, x, y, device)
