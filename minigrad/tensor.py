@@ -12,6 +12,8 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.grad_mode import config
+from minigrad.tensor_convert import TensorConversions
+from minigrad.tensor_inplace import TensorInplace
 from minigrad.tensor_methods import TensorMethods
 
 
@@ -24,7 +26,7 @@ class _Version:
         self.value = 0
 
 
-class Tensor(TensorMethods):
+class Tensor(TensorMethods, TensorConversions, TensorInplace):
     """A multi-dimensional array that can record operations for differentiation.
 
     Create tensors with ``minigrad.tensor(data)`` or the creation functions
@@ -217,71 +219,8 @@ class Tensor(TensorMethods):
     def _detached_copy(self):
         return Tensor._wrap(self._array.copy(), self._device)
 
-    # ------------------------------------------------------------------ conversion
-    def item(self):
-        if self.numel() != 1:
-            raise ValueError(f"item(): a Tensor with {self.numel()} elements cannot be converted to a Python scalar")
-        return self._array.item()
-
-    def tolist(self):
-        return self.backend.to_host(self._array).tolist()
-
-    def numpy(self, force=False):
-        """The values as a NumPy array sharing memory (CPU tensors that do not require grad)."""
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self._device.type != "cpu":
-            if not force:
-                raise TypeError(f"can't convert {self._device} tensor to numpy; use Tensor.cpu() first")
-            return self.backend.to_host(self._array)
-        return self._array
-
-    def __array__(self, dtype=None, copy=None):
-        host = self.backend.to_host(self._array)
-        return host if dtype is None else host.astype(dtype)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self.dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    def __bool__(self):
-        if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is ambiguous")
-        return bool(self.item())
-
-    def __len__(self):
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
-
     def __hash__(self):
         return id(self)
-
-    def __repr__(self):
-        host = self.backend.to_host(self._array)
-        body = np.array2string(host, separator=", ", prefix="tensor(", precision=4)
-        extras = []
-        if self._device.type != "cpu":
-            extras.append(f"device='{self._device}'")
-        if self.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_):
-            extras.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
 
     # ------------------------------------------------------------------ arithmetic operators
     # Each operator is one line over minigrad.ops; reflected forms swap the operands.

@@ -5,12 +5,13 @@ The primitives — the only ops with a backward of their own — fit in one tabl
 =============  ==========================================================
 file           primitives
 =============  ==========================================================
-elementwise    Add Sub Mul Div Pow PowScalar Neg Exp Log Log1p Sqrt Sin Cos
-               Tanh Sigmoid Softplus Erf Relu Abs Maximum Minimum Clamp Where
+arithmetic     Add Sub Mul Div Pow PowScalar Neg
+unary          Exp Log Log1p Sqrt Sin Cos Tanh Sigmoid Softplus Erf Relu Abs
+select         Maximum Minimum Clamp Where
 reduce         Sum Amax Amin
 shape          Expand SumTo Reshape Permute GetItem IndexAdd Gather Cat
 linalg         Matmul
-nn             LogSoftmax Softmax Linear
+nn             LogSoftmax Softmax Linear SquaredError SoftmaxCrossEntropy
 convert        ToDtype ToDevice Clone
 =============  ==========================================================
 
@@ -27,9 +28,10 @@ from minigrad.ops.creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
-from minigrad.ops.elementwise import (  # noqa: F401
-    abs, add, clamp, clip, cos, div, exp, log, log1p, maximum, minimum, mul, neg, pow, relu,
-    rsqrt, sigmoid, sin, softplus, sqrt, square, sub, tanh, where, erf,
+from minigrad.ops.arithmetic import add, div, mul, neg, pow, sub  # noqa: F401
+from minigrad.ops.select import clamp, clip, maximum, minimum, where  # noqa: F401
+from minigrad.ops.unary import (  # noqa: F401
+    abs, cos, erf, exp, log, log1p, relu, rsqrt, sigmoid, sin, softplus, sqrt, square, tanh,
 )
 from minigrad.ops.linalg import bmm, matmul, mm  # noqa: F401
 from minigrad.ops.nn import linear, log_softmax, softmax  # noqa: F401

@@ -100,7 +100,7 @@ cos = _unary("cos")
 
 def sigmoid(x):
     if isinstance(x, Tensor):
-        from minigrad.ops.elementwise import sigmoid as sigmoid_tensor
+        from minigrad.ops.unary import sigmoid as sigmoid_tensor
 
         return sigmoid_tensor(x)
     return stable_sigmoid(array_module(x), x)
@@ -124,7 +124,7 @@ def softmax(x, dim):
 
 def where(condition, a, b):
     if isinstance(a, Tensor) or isinstance(b, Tensor):
-        from minigrad.ops.elementwise import where as where_tensor
+        from minigrad.ops.select import where as where_tensor
 
         return where_tensor(condition, a, b)
     return array_module(a).where(raw(condition), a, b)

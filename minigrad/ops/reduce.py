@@ -9,7 +9,7 @@ from collections import namedtuple
 from minigrad import _dtype
 from minigrad.ops import backward_math as bm
 from minigrad.ops._util import DTypeError, Primitive, normalize_dim, normalize_dims
-from minigrad.ops.elementwise import exp, log, sqrt
+from minigrad.ops.unary import exp, log, sqrt
 from minigrad.ops.shape import gather, squeeze
 from minigrad.tensor import Tensor
 
@@ -141,7 +141,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001, A002
 
 def _extreme(input, dim, keepdim, largest):
     if isinstance(dim, Tensor):
-        from minigrad.ops.elementwise import maximum, minimum
+        from minigrad.ops.select import maximum, minimum
 
         return (maximum if largest else minimum)(input, dim)
     if dim is None:
