@@ -168,17 +168,16 @@ class Tensor(TensorMethods, TensorConversions, TensorInplace):
             create_graph: record the backward pass, for higher-order gradients.
             inputs: accumulate only into these leaves.
         """
-        from minigrad.autograd import grad as _grad
-        from minigrad.autograd.engine import _accumulate, run_backward
-
         gradient = _checked_root_gradient(self, gradient, "backward")
         if retain_graph is None:
             retain_graph = create_graph
         if inputs is None:
             run_backward([self], [gradient], retain_graph, create_graph)
             return
+        from minigrad.autograd import grad
+
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = _grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
+        grads = grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
         for t, g in zip(inputs, grads):
             if g is not None:
                 _accumulate(t, g, create_graph)
@@ -359,3 +358,4 @@ def _checked_root_gradient(output, gradient, where):
 
 
 from minigrad import ops as _ops  # noqa: E402  (ops build on Tensor; imported once it exists)
+from minigrad.autograd.engine import _accumulate, run_backward  # noqa: E402

@@ -23,6 +23,7 @@ unless ``retain_graph``.
 
 from minigrad.autograd.grad_mode import config
 from minigrad.backend import array_module
+from minigrad.tensor import Tensor
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
@@ -63,8 +64,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         while ready:
             node = ready.pop()
             slots = buffers.pop(node, None)
+            edges = node.next_edges
             if slots is None:  # every consumer returned None: nothing flows through this node
-                grads_in = (None,) * len(node.next_edges)
+                grads_in = (None,) * len(edges)
             else:
                 if node._num_outputs != 1 or slots[0] is None:
                     slots = _materialize(node, slots, raw)
@@ -73,9 +75,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 grads_in = _call_backward(node, slots, raw)
                 if not retain_graph:
                     node.release()
-            for edge, grad in zip(node.next_edges, grads_in):
+            for i, edge in enumerate(edges):
                 if edge is None:
                     continue
+                grad = grads_in[i]
                 if type(edge) is tuple:
                     producer, nr = edge
                     if grad is not None:
@@ -87,6 +90,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     if dependencies[producer] == 0:
                         ready.append(producer)
                 elif grad is not None:
+                    if grad.shape != edge.shape:
+                        raise RuntimeError(f"function {node.name()} returned a gradient of shape {tuple(grad.shape)} "
+                                           f"for input {i}, whose shape is {tuple(edge.shape)}")
                     _deliver_to_leaf(edge, grad, captures, captured, create_graph)
     finally:
         config.grad_enabled = previous
@@ -116,37 +122,33 @@ def _count_dependencies(root_nodes):
 # ---------------------------------------------------------------- the chain rule at one node
 def _call_backward(node, grads_out, raw):
     """Run ``node.backward``; on the fast path primitives get raw arrays, user Functions tensors."""
-    wrap = raw and not node.raw_backward
-    if wrap:
-        grads_out = [_as_tensor(g, node.output_device) for g in grads_out]
-    node._raw = raw and not wrap
-    try:
+    if raw and node.raw_backward:
+        node._raw = True
+        try:
+            grads_in = node.backward(node, *grads_out)
+        finally:
+            node._raw = False
+    elif raw:  # a user-defined Function: tensors in, arrays out
+        grads_in = node.backward(node, *(_as_tensor(g, node.output_device) for g in grads_out))
+        grads_in = tuple(getattr(g, "_array", g) for g in grads_in) if type(grads_in) is tuple \
+            else getattr(grads_in, "_array", grads_in)
+    else:
         grads_in = node.backward(node, *grads_out)
-    finally:
-        node._raw = False
     if type(grads_in) is not tuple:
         grads_in = (grads_in,)
-    if wrap:
-        grads_in = tuple(g._array if g is not None and hasattr(g, "_array") else g for g in grads_in)
     if len(grads_in) < len(node.next_edges):
         raise RuntimeError(
             f"function {node.name()} returned {len(grads_in)} gradients from backward, "
             f"expected {len(node.next_edges)} (one per forward argument)"
         )
-    for i, (edge, grad) in enumerate(zip(node.next_edges, grads_in)):
-        if edge is None or grad is None or type(edge) is tuple and not config.anomaly:
-            continue
-        if type(edge) is not tuple and grad.shape != edge.shape:
-            raise RuntimeError(
-                f"function {node.name()} returned a gradient of shape {tuple(grad.shape)} "
-                f"for input {i}, whose shape is {tuple(edge.shape)}"
-            )
-        if config.anomaly and not _all_finite(grad):
-            where = node._creation_trace or "(the op was created before anomaly detection was on)\n"
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan or inf values in its gradient for input {i}.\n"
-                f"The op was created at:\n{where}"
-            )
+    if config.anomaly:
+        for i, grad in enumerate(grads_in):
+            if grad is not None and not _all_finite(grad):
+                where = node._creation_trace or "(the op was created before anomaly detection was on)\n"
+                raise RuntimeError(
+                    f"Function '{node.name()}' returned nan or inf values in its gradient for input {i}.\n"
+                    f"The op was created at:\n{where}"
+                )
     return grads_in
 
 
@@ -172,8 +174,6 @@ def _add_into(slots, nr, grad):
 
 
 def _as_tensor(value, device):
-    from minigrad.tensor import Tensor
-
     return value if isinstance(value, Tensor) else Tensor._wrap(value, device)
 
 
@@ -200,8 +200,6 @@ def _accumulate(tensor, grad, create_graph):
 
 def _fresh_grad(tensor, grad):
     """A gradient tensor with memory of its own: the flat slot an optimizer reserved, or a copy."""
-    from minigrad.tensor import Tensor
-
     grad = getattr(grad, "_array", grad)
     storage = getattr(tensor, "_grad_storage", None)  # set by optimizers that keep flat buffers
     if storage is not None and storage.shape == grad.shape and storage.dtype == grad.dtype:

@@ -13,9 +13,10 @@ class device:
     A device compares equal to its string form, so ``x.device == "cpu"`` works.
     """
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_backend")
 
     def __init__(self, spec, index=None):
+        self._backend = None
         if isinstance(spec, device):
             self.type, self.index = spec.type, spec.index
             return
@@ -36,11 +37,14 @@ class device:
 
     @property
     def backend(self):
-        """The backend object that computes on this device (created on first use)."""
-        key = str(self)
-        found = _backends.get(key)
+        """The backend object that computes on this device (created on first use, then kept)."""
+        found = self._backend
         if found is None:
-            found = _backends[key] = _make_backend(self)
+            key = str(self)
+            found = _backends.get(key)
+            if found is None:
+                found = _backends[key] = _make_backend(self)
+            self._backend = found
         return found
 
     def __str__(self):
@@ -81,13 +85,21 @@ CPU = device("cpu")
 _default = CPU
 
 
+_interned = {"cpu": CPU}  # spec string -> the one device object for it, so devices compare by identity
+
+
 def as_device(spec):
-    """``None`` -> the default device; a string or device -> that device."""
+    """``None`` -> the default device; a string or device -> that device (one shared object per device)."""
     if spec is None:
         return _default
     if isinstance(spec, device):
         return spec
-    return device(spec)
+    found = _interned.get(spec)
+    if found is None:
+        found = device(spec)
+        found = _interned.setdefault(str(found), found)
+        _interned[spec] = found
+    return found
 
 
 def get_default_device():
@@ -98,7 +110,7 @@ def get_default_device():
 def set_default_device(spec):
     """Create new tensors on ``spec`` ("cpu", "cuda", "cuda:N") unless told otherwise."""
     global _default
-    dev = device(spec if spec is not None else "cpu")
+    dev = as_device(spec if spec is not None else "cpu")
     _ = dev.backend  # fail now, with the install hint, rather than at the first tensor
     _default = dev
 
@@ -119,4 +131,4 @@ def backend_of_array(array):
     ordinal = getattr(getattr(array, "device", None), "id", None)
     if ordinal is None:
         raise TypeError(f"unsupported array type {type(array).__name__}")
-    return device("cuda", ordinal)
+    return as_device(f"cuda:{ordinal}")

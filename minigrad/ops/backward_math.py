@@ -45,17 +45,27 @@ def sum_to(grad, shape):
         from minigrad.ops.shape import SumTo
 
         return SumTo.apply(grad, shape)
-    from minigrad.ops.shape import _sum_to_array
+    return sum_to_array(grad, shape)
 
-    return _sum_to_array(grad, shape)
+
+def sum_to_array(array, shape):
+    """Sum ``array`` over the axes that broadcasting added to ``shape``."""
+    lead = array.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1)
+    out = array.sum(axis=axes, keepdims=True) if axes else array
+    return out.reshape(shape) if lead else out
 
 
 def expand(grad, shape):
+    """``grad`` broadcast to ``shape`` (on arrays: copied out, which is cheaper than a broadcast view
+    for the small gradients of a reduction, and what the next op reads anyway)."""
     if isinstance(grad, Tensor):
         from minigrad.ops.shape import expand as expand_tensor
 
         return expand_tensor(grad, shape)
-    return array_module(grad).broadcast_to(grad, shape)
+    out = array_module(grad).empty(shape, dtype=grad.dtype)
+    out[...] = grad
+    return out
 
 
 def permute(grad, dims):

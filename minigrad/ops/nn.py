@@ -150,11 +150,10 @@ class SoftmaxCrossEntropy(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        onehot = bm.mask(bm.raw(x) * 0, x)
-        if bm.is_tensor(onehot):
-            onehot._array[ctx.rows, ctx.target] = 1
-        else:
-            onehot[ctx.rows, ctx.target] = 1
+        values = bm.raw(x)
+        onehot = bm.array_module(values).zeros(values.shape, dtype=values.dtype)
+        onehot[ctx.rows, ctx.target] = 1
+        onehot = bm.mask(onehot, x)  # a constant: a tensor when x is one
         if ctx.reduction == "none":
             grad = grad.reshape((-1, 1))
         elif ctx.reduction == "mean":

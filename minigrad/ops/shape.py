@@ -31,19 +31,11 @@ class SumTo(Primitive):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return _sum_to_array(x._array, shape)
+        return bm.sum_to_array(x._array, shape)
 
     @staticmethod
     def backward(ctx, grad):
         return bm.expand(grad, ctx.in_shape), None
-
-
-def _sum_to_array(array, shape):
-    """Sum ``array`` over the axes that broadcasting added to ``shape``."""
-    lead = array.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1)
-    out = array.sum(axis=axes, keepdims=True) if axes else array
-    return out.reshape(shape) if lead else out
 
 
 def sum_to(grad, shape):

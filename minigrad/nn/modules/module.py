@@ -50,7 +50,6 @@ class Module:
         if isinstance(value, (Parameter, Module)):
             for table in (params, buffers, modules):
                 table.pop(name, None)
-            self.__dict__.pop(name, None)
             (params if isinstance(value, Parameter) else modules)[name] = value
         elif name in params or name in modules:
             if value is not None:
@@ -61,8 +60,9 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign a {type(value).__name__} as buffer {name!r} (expected a Tensor or None)")
             buffers[name] = value
-        else:
-            object.__setattr__(self, name, value)
+        # NOTE: registered values are also kept as plain attributes, so reading self.weight
+        # is an ordinary attribute lookup (the registries stay the source of truth).
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -73,21 +73,21 @@ class Module:
 
     def __delattr__(self, name):
         for table in (self._parameters, self._buffers, self._modules):
-            if name in table:
-                del table[name]
-                return
+            table.pop(name, None)
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register state that is saved in ``state_dict`` (when persistent) but not learned."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
         if not persistent:
             self._non_persistent.add(name)
 
@@ -95,6 +95,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
+        object.__setattr__(self, name, module)
 
     register_module = add_module
 
@@ -207,9 +208,9 @@ class Module:
                 p._array, p._device = new._array, new._device
                 if p.grad is not None:
                     p.grad = convert(p.grad)
-            for name, b in m._buffers.items():
+            for name, b in list(m._buffers.items()):
                 if b is not None:
-                    m._buffers[name] = convert(b)
+                    setattr(m, name, convert(b))
         return self
 
     def cpu(self):
