@@ -1,4 +1,4 @@
-"""Every Python code block in docs/ runs (the blocks of one page share a namespace, in order)."""
+"""Every Python code block in docs/ and the README runs (the blocks of one page share a namespace, in order)."""
 
 import pathlib
 import re
@@ -6,7 +6,7 @@ import re
 import pytest
 
 DOCS = pathlib.Path(__file__).parent.parent / "docs"
-PAGES = sorted(p for p in DOCS.glob("*.md") if "```python" in p.read_text(encoding="utf-8"))
+PAGES = sorted(p for p in [*DOCS.glob("*.md"), DOCS.parent / "README.md"] if "```python" in p.read_text(encoding="utf-8"))
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
