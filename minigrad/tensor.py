@@ -42,10 +42,12 @@ class Tensor(TensorMethods, TensorConversions, TensorInplace):
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        """``Tensor(data)`` is ``minigrad.tensor(data)`` (a copy), as PyTorch's legacy constructor."""
         from minigrad.ops.creation import tensor
 
         made = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-        for name in Tensor.__slots__[:-1]:
+        for name in ("_array", "_device", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
+                     "_retains_grad"):
             setattr(self, name, getattr(made, name))
 
     @staticmethod

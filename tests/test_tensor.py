@@ -194,3 +194,9 @@ def test_reshape_and_cat_errors():
 def test_mean_of_integers_is_a_dtype_error():
     with pytest.raises(TypeError, match="mean"):
         mg.tensor([1, 2]).mean()
+
+
+def test_legacy_tensor_constructor():
+    t = mg.Tensor([1.0, 2.0], requires_grad=True)
+    (t * t).sum().backward()
+    assert t.grad.tolist() == [2.0, 4.0] and t.dtype == mg.float32

@@ -85,6 +85,13 @@ class FlatBucket:
         self._scratch = None
         self._whole = None                               # the Run over the whole bucket, reused
 
+    def reset_state(self):
+        """Forget all optimizer state: no buffers, no steps taken."""
+        self.state = {}
+        self.steps[:] = 0
+        self.all_registered = False
+        self._whole = None
+
     def intact(self):
         """Whether every parameter still lives in this bucket's flat buffer."""
         return all(p._array is view for p, view in zip(self.params, self.param_views))

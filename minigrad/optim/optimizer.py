@@ -242,6 +242,7 @@ class Optimizer:
             self._validate(own)
             position_of = {id(p): position for p, position in zip(own["params"], saved["params"])}
             for bucket in self._group_buckets(index):
+                bucket.reset_state()  # what is not in the state dict starts afresh
                 for i, p in enumerate(bucket.params):
                     position = position_of[id(p)]
                     if position in states:

@@ -83,6 +83,16 @@ def test_range_test_sweeps_stops_suggests_and_restores():
         assert np.array_equal(v.numpy(), before[k])
     assert opt.param_groups[0]["lr"] == 0.01 and not opt.state
     assert "suggested_lr" in repr(result)
+    # the next real step is exactly the step a fresh optimizer would take
+    twin = nn.Linear(4, 1)
+    twin.load_state_dict(model.state_dict())
+    fresh = optim.SGD(twin.parameters(), lr=0.01, momentum=0.9)
+    for m, o in ((model, opt), (twin, fresh)):
+        for x, y in batches[:3]:
+            o.zero_grad()
+            nn.MSELoss()(m(x), y).backward()
+            o.step()
+    assert np.array_equal(model.weight.detach().numpy(), twin.weight.detach().numpy())
 
 
 def test_range_test_validates_arguments():
