@@ -81,7 +81,7 @@ def training_and_paths():
     for name in ("quadratic", "rosenbrock"):
         surface = SURFACES[name]
         paths = {f"{o} (η={TRAJECTORY_LR[name][o]:g})": trajectory(
-            surface, lambda p, o=o, lr=TRAJECTORY_LR[name][o]: OPTIMIZERS[o](p, lr, 0.0), 300)
+            surface, lambda p, o=o, lr=TRAJECTORY_LR[name][o]: OPTIMIZERS[o](p, lr, 0.0), 500)
             for o in ("sgd", "momentum", "adagrad", "rmsprop", "adam")}
         plots.plot_trajectories(surface, paths, os.path.join(IMG, f"trajectories_{name}.png"))
 

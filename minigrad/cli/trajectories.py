@@ -16,7 +16,7 @@ def add_arguments(parser):
     parser.add_argument("--surfaces", type=name_list(list(SURFACES)), default=list(SURFACES))
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)),
                         default=["sgd", "momentum", "adagrad", "rmsprop", "adam"])
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--out", default="runs/trajectories")
 
 

@@ -57,8 +57,8 @@ SURFACES = {
 TRAJECTORY_LR = {
     "quadratic": {"sgd": 0.07, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.8, "rmsprop": 0.05, "adam": 0.2,
                   "adamw": 0.2},
-    "rosenbrock": {"sgd": 1e-3, "momentum": 2e-4, "nesterov": 2e-4, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05,
-                   "adamw": 0.05},
+    "rosenbrock": {"sgd": 1e-3, "momentum": 5e-4, "nesterov": 5e-4, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.1,
+                   "adamw": 0.1},
     "beale": {"sgd": 0.01, "momentum": 0.002, "nesterov": 0.002, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05,
               "adamw": 0.05},
 }
