@@ -137,25 +137,32 @@ class SoftmaxCrossEntropy(Primitive):
     def forward(ctx, x, target, reduction):
         xp = x.backend.xp
         shifted = x._array - x._array.max(axis=1, keepdims=True)
-        log_total = xp.log(xp.exp(shifted).sum(axis=1))
+        e = xp.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
         rows = xp.arange(target.shape[0])
-        losses = log_total - shifted[rows, target]
+        losses = xp.log(total[:, 0]) - shifted[rows, target]
         ctx.save_for_backward(x)
         ctx.target, ctx.rows, ctx.reduction = target, rows, reduction
+        ctx.probs = e / total  # softmax(x), for the fast backward
         if reduction == "none":
             return losses
-        total = losses.sum()
-        return total / target.shape[0] if reduction == "mean" else total
+        loss = losses.sum()
+        return loss / target.shape[0] if reduction == "mean" else loss
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        values = bm.raw(x)
-        onehot = bm.array_module(values).zeros(values.shape, dtype=values.dtype)
-        onehot[ctx.rows, ctx.target] = 1
-        onehot = bm.mask(onehot, x)  # a constant: a tensor when x is one
+        if bm.is_tensor(x):
+            # Recorded backward: softmax recomputed from x, so it can be differentiated again.
+            onehot = bm.array_module(x._array).zeros(x.shape, dtype=x._array.dtype)
+            onehot[ctx.rows, ctx.target] = 1
+            delta = bm.softmax(x, 1) - bm.mask(onehot, x)
+        else:
+            # Fast path: the forward's softmax, minus 1 at each target.
+            delta = ctx.probs.copy()
+            delta[ctx.rows, ctx.target] -= 1
         if ctx.reduction == "none":
             grad = grad.reshape((-1, 1))
         elif ctx.reduction == "mean":
             grad = grad / x.shape[0]
-        return (bm.softmax(x, 1) - onehot) * grad, None, None
+        return delta * grad, None, None
