@@ -72,7 +72,18 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     slots = _materialize(node, slots, raw)
                 if node._retained or captures:
                     _serve_retained_and_captured(node, slots, captures, captured, create_graph)
-                grads_in = _call_backward(node, slots, raw)
+                if raw and node.raw_backward and not config.anomaly:  # the common case, inline
+                    node._raw = True
+                    try:
+                        grads_in = node.backward(node, *slots)
+                    finally:
+                        node._raw = False
+                    if type(grads_in) is not tuple:
+                        grads_in = (grads_in,)
+                    if len(grads_in) < len(edges):
+                        _check_count(node, grads_in)
+                else:
+                    grads_in = _call_backward(node, slots, raw)
                 if not retain_graph:
                     node.release()
             for i, edge in enumerate(edges):
@@ -136,11 +147,7 @@ def _call_backward(node, grads_out, raw):
         grads_in = node.backward(node, *grads_out)
     if type(grads_in) is not tuple:
         grads_in = (grads_in,)
-    if len(grads_in) < len(node.next_edges):
-        raise RuntimeError(
-            f"function {node.name()} returned {len(grads_in)} gradients from backward, "
-            f"expected {len(node.next_edges)} (one per forward argument)"
-        )
+    _check_count(node, grads_in)
     if config.anomaly:
         for i, grad in enumerate(grads_in):
             if grad is not None and not _all_finite(grad):
@@ -150,6 +157,14 @@ def _call_backward(node, grads_out, raw):
                     f"The op was created at:\n{where}"
                 )
     return grads_in
+
+
+def _check_count(node, grads_in):
+    if len(grads_in) < len(node.next_edges):
+        raise RuntimeError(
+            f"function {node.name()} returned {len(grads_in)} gradients from backward, "
+            f"expected {len(node.next_edges)} (one per forward argument)"
+        )
 
 
 def _all_finite(grad):

@@ -164,26 +164,30 @@ class Function:
 
     def _record(self, args, outputs):
         edges = []
+        needs = []
         for a in args:
-            if a.__class__ is Tensor or isinstance(a, Tensor):
-                if a._requires_grad:
-                    fn = a.grad_fn
-                    edges.append(a if fn is None else (fn, a._output_nr))  # a leaf, or a node's output
-                    continue
-            edges.append(None)
+            if isinstance(a, Tensor) and a._requires_grad:
+                fn = a.grad_fn
+                edges.append(a if fn is None else (fn, a._output_nr))  # a leaf, or a node's output
+                needs.append(True)
+            else:
+                edges.append(None)
+                needs.append(False)
         self.next_edges = edges
-        self.needs_input_grad = [e is not None for e in edges]
+        self.needs_input_grad = needs
         # What the outputs looked like: for drawing the graph, and so backward can stand
         # zeros in for outputs that received no gradient.
-        self._outputs = [(o._array.shape, o._array.dtype) for o in outputs]
-        self.output_device = outputs[0]._device
-        self._num_outputs = len(outputs)
+        self._outputs = outputs_meta = []
         skip = self._non_differentiable
         for nr, out in enumerate(outputs):
-            if out._array.dtype.kind == "f" and (not skip or id(out) not in skip):
+            array = out._array
+            outputs_meta.append((array.shape, array.dtype))
+            if array.dtype.kind == "f" and (not skip or id(out) not in skip):
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = nr
+        self.output_device = outputs[0]._device
+        self._num_outputs = len(outputs)
         if self._saved:
             self._pack_saved(outputs)
         if config.anomaly:
