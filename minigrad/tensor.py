@@ -170,9 +170,13 @@ class Tensor(TensorMethods, TensorConversions, TensorInplace):
             create_graph: record the backward pass, for higher-order gradients.
             inputs: accumulate only into these leaves.
         """
-        gradient = _checked_root_gradient(self, gradient, "backward")
         if retain_graph is None:
             retain_graph = create_graph
+        if gradient is None and inputs is None and not create_graph and self._requires_grad and self._array.size == 1:
+            # the usual loss.backward(): dJ/dJ = 1, handed to the engine as a raw array
+            run_backward([self], [self.backend.xp.ones(self._array.shape, self._array.dtype)], retain_graph)
+            return
+        gradient = _checked_root_gradient(self, gradient, "backward")
         if inputs is None:
             run_backward([self], [gradient], retain_graph, create_graph)
             return

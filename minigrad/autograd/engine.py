@@ -31,7 +31,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
 
     Args:
         roots: the output tensors; each must require grad.
-        root_grads: one gradient tensor per root (same shape).
+        root_grads: one gradient per root (same shape): a tensor, or a raw array.
         retain_graph: keep saved tensors so backward can run again.
         create_graph: record the backward pass for higher-order gradients.
         inputs: when given (``autograd.grad``), the tensors whose gradients are
@@ -49,7 +49,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     previous, config.grad_enabled = config.grad_enabled, create_graph
     try:
         for tensor, grad in zip(roots, root_grads):
-            grad = grad._array if raw else grad
+            if isinstance(grad, Tensor):
+                grad = grad._array if raw else grad
+            elif not raw:
+                grad = Tensor._wrap(grad, tensor._device)
             if tensor.grad_fn is None:  # a leaf root: its gradient is the one given
                 _deliver_to_leaf(tensor, grad, captures, captured, create_graph)
                 continue
@@ -104,7 +107,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     if grad.shape != edge.shape:
                         raise RuntimeError(f"function {node.name()} returned a gradient of shape {tuple(grad.shape)} "
                                            f"for input {i}, whose shape is {tuple(edge.shape)}")
-                    _deliver_to_leaf(edge, grad, captures, captured, create_graph)
+                    if raw and captures is None and edge.grad is None:  # the common case, inline
+                        edge.grad = _fresh_grad(edge, grad)
+                    else:
+                        _deliver_to_leaf(edge, grad, captures, captured, create_graph)
     finally:
         config.grad_enabled = previous
     if captured is not None:

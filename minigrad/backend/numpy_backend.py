@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from minigrad.backend import fused_cpu
+
 
 class NumpyBackend:
     """Computes on the CPU with NumPy.
@@ -62,8 +64,6 @@ class NumpyBackend:
     @staticmethod
     def fused_kernels():
         """The optional single-pass update kernels (numexpr), or None when absent."""
-        from minigrad.backend import fused_cpu
-
         return fused_cpu.kernels()
 
 

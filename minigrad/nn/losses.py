@@ -55,7 +55,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     """
     logp, classes = _class_last(input, "nll_loss")
     _check("nll_loss", input, target, reduction, same_shape=False)
-    y = _class_indices(target, input, classes, ignore_index, "nll_loss")
+    y, _ = _class_indices(target, input, classes, ignore_index, "nll_loss")
     xp = input.backend.xp
     kept = y != ignore_index
     safe_y = xp.where(kept, y, 0)
@@ -85,9 +85,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     if input.ndim == 2 and weight is None and not label_smoothing and not target.dtype.is_floating_point:
-        y = _class_indices(target, input, classes, ignore_index, "cross_entropy")
-        ignoring = 0 <= ignore_index < classes or (y.size and int(y.min()) < 0)
-        if not ignoring or not bool((y == ignore_index).any()):  # the common case, as one fused node
+        y, outside = _class_indices(target, input, classes, ignore_index, "cross_entropy")
+        # ignore_index is present only if it lies outside [0, C) and some target does, or inside and matches
+        ignored = outside if not 0 <= ignore_index < classes else bool((y == ignore_index).any())
+        if not ignored:  # the common case, as one fused node
             return SoftmaxCrossEntropy.apply(input, y, reduction)
     logp = ops.log_softmax(input, class_dim)
     w_view = None if weight is None else weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
@@ -148,7 +149,8 @@ def _class_indices(target, input, classes, ignore_index, name):  # noqa: A002
         bad = (y != ignore_index) & ((y < 0) | (y >= classes))
         if bool(bad.any()):
             raise IndexError(f"{name}: target {int(y[bad][0])} is out of bounds for {classes} classes")
-    return y
+        return y, True
+    return y, False
 
 
 # ================================================================== binary

@@ -82,13 +82,21 @@ class FlatBucket:
         self.state = {}                                  # name -> flat state array
         self.steps = np.zeros(len(params), np.float32)   # t per parameter (host side, like PyTorch's "step")
         self.all_registered = False                      # every parameter has its optimizer.state entry
+        self.uniform = True                             # all steps equal (cleared when some parameters skip)
         self._scratch = None
         self._whole = None                               # the Run over the whole bucket, reused
+
+    def uniform_steps(self):
+        """Whether every parameter has taken the same number of steps (then one run covers the bucket)."""
+        if not self.uniform:
+            self.uniform = bool(self.steps.min() == self.steps.max())
+        return self.uniform
 
     def reset_state(self):
         """Forget all optimizer state: no buffers, no steps taken."""
         self.state = {}
         self.steps[:] = 0
+        self.uniform = True
         self.all_registered = False
         self._whole = None
 
@@ -130,7 +138,7 @@ class FlatBucket:
 
     def runs(self, has_grad, all_have, kernels):
         """The stretches of parameters to update together: consecutive, with a gradient, same step."""
-        if all_have and self.steps[0] == self.steps[-1] and (len(self.steps) < 3 or self.steps.min() == self.steps.max()):
+        if all_have and self.uniform_steps():
             if self._whole is None or self._whole.state.keys() != self.state.keys():
                 self._whole = self._run(0, self.param.shape[0], 0.0, None)
             self._whole.step, self._whole.kernels = float(self.steps[0]), kernels

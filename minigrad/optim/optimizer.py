@@ -122,6 +122,7 @@ class Optimizer:
             bucket.steps += 1
         else:
             bucket.steps[has_grad] += 1
+            bucket.uniform = False
         before = bucket.param.copy() if self.track_updates else None
         kernels = self._kernels(group, bucket)
         for run in bucket.runs(has_grad, all_have, kernels):
@@ -190,6 +191,7 @@ class Optimizer:
             bucket.steps[i] = float(values["step"].item() if isinstance(values["step"], Tensor) else values["step"])
         elif values:
             bucket.steps[i] = 1.0  # SGD keeps no count; a saved momentum buffer means it has stepped
+        bucket.uniform = False
         for name, value in values.items():
             if name == "step":
                 continue

@@ -156,3 +156,13 @@ def test_fused_losses_match_their_composite_forms_and_differentiate_twice(reduct
     np.testing.assert_allclose(to_numpy(mse.detach()), expected, rtol=1e-12)
     assert gradcheck(lambda z, t: F.mse_loss(z, t, reduction=reduction), (z, t))
     assert gradgradcheck(lambda z, t: F.mse_loss(z, t, reduction=reduction), (z, t))
+
+
+def test_ignored_targets_leave_the_fused_path():
+    z = mg.randn(4, 3, dtype=mg.float64)
+    for y, ignore in ((mg.tensor([0, -100, 2, 1]), -100), (mg.tensor([0, 1, 2, 1]), 1)):
+        loss = F.cross_entropy(z, y, ignore_index=ignore)
+        keep = [i for i, t in enumerate(y.tolist()) if t != ignore]
+        expected = -np.mean([_log_softmax(to_numpy(z))[i, y.tolist()[i]] for i in keep])
+        assert loss.item() == pytest.approx(expected, rel=1e-12)
+    assert F.cross_entropy(z, mg.tensor([0, 1, 2, 1])).grad_fn is None  # z needs no grad: no node at all
