@@ -13,7 +13,7 @@ the model has. Each subclass provides:
 
 import math
 
-from minigrad.autograd.grad_mode import enable_grad, no_grad
+from minigrad.autograd.grad_mode import config, enable_grad, no_grad
 from minigrad.optim._flat import FlatBucket
 from minigrad.tensor import Tensor, clear_grads
 
@@ -102,10 +102,13 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        previous, config.grad_enabled = config.grad_enabled, False  # the update is not part of any graph
+        try:
             for index, group in enumerate(self.param_groups):
                 for bucket in self._group_buckets(index):
                     self._step_bucket(group, bucket)
+        finally:
+            config.grad_enabled = previous
         return loss
 
     def _step_bucket(self, group, bucket):

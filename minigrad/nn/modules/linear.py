@@ -36,7 +36,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument names
-        shape = input.shape
+        shape = input._array.shape
         if not shape or shape[-1] != self.in_features:
             raise ShapeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                              f"expected input (*, {self.in_features}), got {fmt(shape)}")
