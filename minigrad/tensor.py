@@ -72,10 +72,6 @@ class Tensor(TensorMethods, TensorConversions, TensorInplace):
             self._version_counter = _Version()
         return self._version_counter
 
-    @staticmethod
-    def _zeros(shape, dtype, device):
-        return Tensor._wrap(device.backend.xp.zeros(shape, dtype=dtype.numpy), device)
-
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self):
@@ -220,9 +216,6 @@ class Tensor(TensorMethods, TensorConversions, TensorInplace):
     @property
     def retains_grad(self):
         return self._retains_grad
-
-    def _detached_copy(self):
-        return Tensor._wrap(self._array.copy(), self._device)
 
     def __hash__(self):
         return id(self)

@@ -200,3 +200,34 @@ def test_legacy_tensor_constructor():
     t = mg.Tensor([1.0, 2.0], requires_grad=True)
     (t * t).sum().backward()
     assert t.grad.tolist() == [2.0, 4.0] and t.dtype == mg.float32
+
+
+def test_small_pytorch_methods():
+    x = mg.arange(6).float().reshape(2, 3).requires_grad_()
+    y = mg.zeros(3, 2)
+    assert x.contiguous() is x and not x.is_cuda
+    assert x.reshape_as(y).shape == (3, 2) and x.view_as(y).shape == (3, 2)
+    assert mg.ones(1, 3).expand_as(x).shape == (2, 3)
+    assert x.new_zeros(4).dtype == mg.float32 and x.new_ones(2, 2).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert x.new_tensor([1, 2]).dtype == mg.float32
+    assert mg.tensor([1, 2]).type_as(x).dtype == mg.float32
+    z = (x * 2).detach_()
+    assert z.is_leaf and not z.requires_grad
+
+
+def test_mark_non_differentiable_outputs():
+    from minigrad.autograd import Function
+
+    class SortValues(Function):
+        @staticmethod
+        def forward(ctx, x):
+            order = mg.tensor(x._array.argsort(), dtype=mg.float32)  # a float output that carries no gradient
+            ctx.mark_non_differentiable(order)
+            return x * 1.0, order
+
+        @staticmethod
+        def backward(ctx, grad, _):
+            return grad
+
+    values, order = SortValues.apply(mg.tensor([3.0, 1.0], requires_grad=True))
+    assert values.requires_grad and not order.requires_grad
