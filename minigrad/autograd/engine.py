@@ -221,7 +221,8 @@ def _accumulate(tensor, grad, create_graph):
 
 def _fresh_grad(tensor, grad):
     """A gradient tensor with memory of its own: the flat slot an optimizer reserved, or a copy."""
-    grad = getattr(grad, "_array", grad)
+    if isinstance(grad, Tensor):
+        grad = grad._array
     storage = getattr(tensor, "_grad_storage", None)  # set by optimizers that keep flat buffers
     if storage is not None and storage.shape == grad.shape and storage.dtype == grad.dtype:
         storage[...] = grad

@@ -27,6 +27,7 @@ class Parameter(Tensor):
         p._output_nr = 0
         p._version_counter = None
         p._retains_grad = False
+        p._grad_storage = None
         if requires_grad:
             p.requires_grad = True
         return p
