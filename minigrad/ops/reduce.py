@@ -42,11 +42,11 @@ class Amax(Primitive):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.save_for_backward(x)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        pick = x._array.max if ctx.largest else x._array.min
         if x.numel() == 0:
             raise RuntimeError(f"{'amax' if ctx.largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
+        ctx.save_for_backward(x)
+        ctx.dims = dims
+        pick = x._array.max if ctx.largest else x._array.min
         return pick(axis=dims, keepdims=keepdim)
 
     @staticmethod
