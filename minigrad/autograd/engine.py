@@ -77,10 +77,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     _serve_retained_and_captured(node, slots, captures, captured, create_graph)
                 if raw and node.raw_backward and not config.anomaly:  # the common case, inline
                     node._raw = True
+                    node._direct = captures is None
                     try:
                         grads_in = node.backward(node, *slots)
                     finally:
-                        node._raw = False
+                        node._raw = node._direct = False
                     if type(grads_in) is not tuple:
                         grads_in = (grads_in,)
                     if len(grads_in) < len(edges):
@@ -225,7 +226,8 @@ def _fresh_grad(tensor, grad):
         grad = grad._array
     storage = getattr(tensor, "_grad_storage", None)  # set by optimizers that keep flat buffers
     if storage is not None and storage.shape == grad.shape and storage.dtype == grad.dtype:
-        storage[...] = grad
+        if grad is not storage:  # a formula that used Function.leaf_grad_out wrote it there already
+            storage[...] = grad
         return Tensor._wrap(storage, tensor._device)
     return Tensor._wrap(array_module(grad).array(grad, copy=True), tensor._device)
 

@@ -67,6 +67,7 @@ class Function:
     _retained = None  # {output_nr: weakref to a non-leaf tensor that retains its grad}
     _num_outputs = 1
     _raw = False      # set by the engine while a primitive's backward runs on raw arrays
+    _direct = False   # set by the engine while leaf gradients may be written in place (see leaf_grad_out)
     _non_differentiable = frozenset()
 
     # A primitive whose backward formula also works on raw backend arrays (see
@@ -113,6 +114,25 @@ class Function:
             else:
                 out.append(self._rebuild_output(item) if saved_output else item)
         return tuple(out)
+
+    def leaf_grad_out(self, i, shape, dtype):
+        """An array that input ``i``'s gradient may be written into directly, or None.
+
+        When input ``i`` is a leaf with no ``.grad`` yet and an optimizer reserved a flat
+        gradient slot for it (``_grad_storage``), a backward formula can compute the
+        gradient straight into that slot (e.g. ``matmul(..., out=slot)``) and return the
+        slot: the engine then adopts it as ``.grad`` without a copy. Only on the engine's
+        fast path (raw arrays, no ``create_graph``, no ``autograd.grad`` inputs).
+        """
+        if not self._direct:
+            return None
+        edge = self.next_edges[i]
+        if edge is None or type(edge) is tuple or edge.grad is not None:
+            return None
+        storage = edge._grad_storage
+        if storage is None or storage.shape != shape or storage.dtype != dtype:
+            return None
+        return storage
 
     def mark_non_differentiable(self, *tensors):
         """Outputs listed here never require grad (e.g. the indices of ``max``)."""

@@ -5,6 +5,7 @@ forward is exact, numerically stable, and one graph node instead of several.
 Their backward formulas are still tensor ops, so they differentiate twice.
 """
 
+from minigrad.backend import array_module
 from minigrad.ops import backward_math as bm
 from minigrad.ops._util import DTypeError, Primitive, ShapeError, float_input, fmt, normalize_dim
 from minigrad.tensor import Tensor
@@ -61,6 +62,7 @@ class Linear(Primitive):
     @staticmethod
     def backward(ctx, grad):
         # dJ/dx = g W,  dJ/dW = gᵀ x (summed over all leading dims),  dJ/db = Σ g
+        # dJ/dW and dJ/db go straight into the optimizer's flat gradient slots when it has them.
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
         grad_x = grad @ weight if needs[0] else None
@@ -68,9 +70,12 @@ class Linear(Primitive):
         if needs[1] or (ctx.has_bias and needs[2]):
             g2 = grad.reshape((-1, grad.shape[-1]))  # (N, out)
             if needs[1]:
-                grad_w = g2.T @ x.reshape((-1, x.shape[-1]))  # (out, in)
+                x2 = x.reshape((-1, x.shape[-1]))
+                out = ctx.leaf_grad_out(1, weight.shape, weight.dtype)
+                grad_w = g2.T @ x2 if out is None else array_module(out).matmul(g2.T, x2, out=out)  # (out, in)
             if ctx.has_bias and needs[2]:
-                grad_b = g2.sum(0)
+                out = ctx.leaf_grad_out(2, (grad.shape[-1],), grad.dtype)
+                grad_b = g2.sum(0) if out is None else g2.sum(0, out=out)
         return grad_x, grad_w, grad_b
 
 

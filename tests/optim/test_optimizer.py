@@ -201,3 +201,68 @@ def test_gradients_land_in_the_flat_buffer():
     model(mg.randn(5, 3)).sum().backward()
     bucket = opt._buckets[0][0]
     assert all(p.grad._array is view for p, view in zip(bucket.params, bucket.grad_views))
+
+
+def _linear_grads(model, x):
+    model.zero_grad()
+    (model(x) ** 2).sum().backward()
+    return [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_linear_writes_its_weight_gradients_straight_into_the_flat_slots(monkeypatch):
+    from minigrad.autograd import engine
+
+    written_in_place = []
+    fresh_grad = engine._fresh_grad
+
+    def spy(tensor, grad):
+        written_in_place.append(grad is tensor._grad_storage)
+        return fresh_grad(tensor, grad)
+
+    monkeypatch.setattr(engine, "_fresh_grad", spy)
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    x = mg.randn(5, 3, dtype=mg.float64)
+    expected = _linear_grads(model, x)  # no optimizer yet: ordinary gradient arrays
+    model.zero_grad()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    opt.step()  # no gradients: nothing moves, but the slots are reserved
+    written_in_place.clear()
+    got = _linear_grads(model, x)
+    assert written_in_place == [True] * 4
+    bucket = opt._buckets[0][0]
+    assert all(p.grad._array is view for p, view in zip(bucket.params, bucket.grad_views))
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_a_weight_used_twice_accumulates_after_its_direct_write():
+    mg.manual_seed(0)
+    layer = nn.Linear(3, 3).double()
+    x = mg.randn(4, 3, dtype=mg.float64)
+
+    def loss():
+        return (layer(layer(x)) ** 2).sum()
+    loss().backward()
+    expected = [p.grad.numpy().copy() for p in layer.parameters()]
+    layer.zero_grad()
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    opt.step()
+    loss().backward()
+    for p, e in zip(layer.parameters(), expected):
+        np.testing.assert_allclose(p.grad.numpy(), e, rtol=1e-12)
+    loss().backward()  # .grad already set: the second backward adds to it
+    for p, e in zip(layer.parameters(), expected):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * e, rtol=1e-12)
+
+
+def test_autograd_grad_leaves_the_flat_slots_alone():
+    mg.manual_seed(0)
+    layer = nn.Linear(3, 2).double()
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    opt.step()
+    bucket = opt._buckets[0][0]
+    bucket.grad[...] = 7.0
+    (dw,) = mg.autograd.grad((layer(mg.randn(4, 3, dtype=mg.float64)) ** 2).sum(), [layer.weight])
+    assert layer.weight.grad is None and np.all(bucket.grad == 7.0)
+    assert not np.shares_memory(dw.numpy(), bucket.grad)
