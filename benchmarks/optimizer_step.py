@@ -71,7 +71,7 @@ def compare(label, shapes):
     reference = NumpyAdam(n)
     candidates = {"numpy": reference.step, "minigrad": minigrad_adam(shapes, fused=False).step}
     if minigrad.device("cpu").backend.fused_kernels() is not None:
-        candidates["minigrad+numexpr"] = minigrad_adam(shapes, fused=True).step
+        candidates["minigrad+numba"] = minigrad_adam(shapes, fused=True).step
     samples = interleaved(candidates, repeats=REPEATS)
     base = median(samples["numpy"])
     cells = "  ".join(f"{name} {fmt_time(median(t))} (±{spread(t):.0%}, {median(t) / base:.2f}x)"

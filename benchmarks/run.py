@@ -1,7 +1,9 @@
 """The benchmark suite: minigrad against a hand-written NumPy reference of exactly the same step.
 
-For W1, W2 and W3 (see workloads.py) it times minigrad, NumPy and (when
-installed) PyTorch interleaved in one run (A B C A B C …, after a warm-up) and
+For W1, W2 and W3 (see workloads.py) it times minigrad on NumPy alone, minigrad
+with its fused optimizer kernels (when Numba is installed: ``pip install
+".[fast]"``), the NumPy reference and (when installed) PyTorch, interleaved
+(A B C A B C …, after a warm-up), and
 prints the median step time, its spread (interquartile range / median), the
 ratio to NumPy, the peak memory of a separate training process per
 implementation, and the losses all three reach after the same steps. Then the
@@ -36,6 +38,12 @@ def have_torch():
     return True
 
 
+def have_fused_kernels():
+    import minigrad
+
+    return minigrad.device("cpu").backend.fused_kernels() is not None
+
+
 def peak_memory_mb(kind, workload, steps):
     """Peak resident memory (MB) of a fresh process that builds and trains ``kind`` for ``steps`` steps."""
     # VmHWM is this process's own high-water mark (ru_maxrss would carry the parent's over the exec).
@@ -60,13 +68,13 @@ def same_loss(workload, kinds):
 
 
 def bench_workload(name, kinds):
-    """minigrad and NumPy interleaved; PyTorch in a second interleaved pass against NumPy.
+    """minigrad (plain and fused) and NumPy interleaved; PyTorch in a second interleaved pass against NumPy.
 
     PyTorch's worker threads keep spinning after each of its steps, which would slow
     whatever runs next; timing it in its own pass keeps the minigrad/NumPy ratio clean.
     """
     row = {"workload": name, "steps_timed": REPEATS[name]}
-    passes = [["minigrad", "numpy"]] + ([["numpy", "torch"]] if "torch" in kinds else [])
+    passes = [[k for k in kinds if k != "torch"]] + ([["numpy", "torch"]] if "torch" in kinds else [])
     for index, pair in enumerate(passes):
         runs = {kind: build(kind, WORKLOADS[name]) for kind in pair}
         samples = interleaved({k: r.step for k, r in runs.items()}, repeats=REPEATS[name], warmup=5)
@@ -106,8 +114,9 @@ def main():
     selected = ["W1", "W2", "W3"]  # W4 is for the GPU (benchmarks/gpu.py)
     if "--workloads" in sys.argv:
         selected = sys.argv[sys.argv.index("--workloads") + 1].split(",")
-    kinds = ["minigrad", "numpy"] + (["torch"] if have_torch() else [])
-    print(f"minigrad vs hand-written NumPy{' vs PyTorch' if 'torch' in kinds else ''}: median step time "
+    kinds = (["minigrad"] + (["minigrad+fused"] if have_fused_kernels() else []) + ["numpy"]
+             + (["torch"] if have_torch() else []))
+    print(f"{' vs '.join(kinds)} (minigrad: NumPy alone; minigrad+fused: its Numba optimizer kernels): median step time "
           f"(interquartile spread), ratio to NumPy, peak memory of a {MEMORY_STEPS}-step process")
     rows = []
     for name in selected:

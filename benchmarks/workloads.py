@@ -8,6 +8,7 @@ All three implementations start from the same weights and train on the same
 batch, so after the same number of steps they reach the same loss.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -55,7 +56,9 @@ def initial_weights(w, seed=0):
 
 # ---------------------------------------------------------------- minigrad
 class MinigradRun:
-    def __init__(self, w, weights, x, y, device="cpu"):
+    """minigrad as a user writes it; ``fused`` as Adam/SGD take it (False: NumPy alone, True: the fused kernels)."""
+
+    def __init__(self, w, weights, x, y, device="cpu", fused=False):
         act = nn.ReLU if w.activation == "relu" else nn.Tanh
         layers = []
         for i, (weight, bias) in enumerate(weights):
@@ -67,8 +70,8 @@ class MinigradRun:
         self.model = nn.Sequential(*layers).to(device)
         self.loss_fn = nn.CrossEntropyLoss() if w.loss == "cross_entropy" else nn.MSELoss()
         params = self.model.parameters()
-        self.optimizer = (optim.Adam(params, lr=w.lr) if w.optimizer == "adam"
-                          else optim.SGD(params, lr=w.lr, momentum=0.9))
+        self.optimizer = (optim.Adam(params, lr=w.lr, fused=fused) if w.optimizer == "adam"
+                          else optim.SGD(params, lr=w.lr, momentum=0.9, fused=fused))
         self.x, self.y = minigrad.tensor(x, device=device), minigrad.tensor(y, device=device)
         self.synchronize = (lambda: minigrad.cuda.synchronize()) if device != "cpu" else (lambda: None)
 
@@ -204,7 +207,12 @@ class TorchRun:
         return loss
 
 
+KINDS = {"minigrad": MinigradRun, "numpy": NumpyRun, "torch": TorchRun,
+         "minigrad+fused": functools.partial(MinigradRun, fused=True)}
+
+
 def build(kind, w, seed=0, device="cpu"):
+    """``kind``: "minigrad" (NumPy alone), "minigrad+fused" (fused optimizer kernels), "numpy" or "torch"."""
     x, y = make_batch(w, seed)
     weights = initial_weights(w, seed)
-    return {"minigrad": MinigradRun, "numpy": NumpyRun, "torch": TorchRun}[kind](w, weights, x, y, device)
+    return KINDS[kind](w, weights, x, y, device)

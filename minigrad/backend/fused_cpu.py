@@ -1,67 +1,121 @@
-"""Single-pass optimizer updates on the CPU with numexpr (optional: ``pip install minigrad[fast]``).
+"""Single-pass optimizer updates on the CPU with Numba (optional: ``pip install "minigrad[fast]"``).
 
 An update rule is a short list of statements ``name = expression`` over arrays
-and scalars (``+ - * /``, ``sqrt``, ``where``, comparisons). NumPy would run
-each operator as its own pass over memory; numexpr runs each statement as one
-multi-threaded, cache-blocked pass, writing in place into the named array.
+and scalars (``+ - * /``, ``sqrt``, ``where``, comparisons); the GPU backend
+compiles the same lists into CUDA kernels (``fused_cuda.py``). NumPy would run
+each operator as its own pass over memory, a dozen passes for Adam. Here the
+list becomes one loop over the elements, which Numba compiles to machine code:
+each element is read once, carried through every statement in registers and
+written once. ``kernel_source`` shows the loop; for Adam it reads::
+
+    def minigrad_fused_update(param, grad, exp_avg, exp_avg_sq, beta1, ...):
+        for i in prange(param.shape[0]):
+            param_i = param[i]
+            grad_i = grad[i]
+            ...
+            exp_avg_i = beta1 * exp_avg_i + one_minus_beta1 * grad_i
+            ...
+            param[i] = param_i
+            ...
+
+Runs of at least ``PARALLEL_MIN`` elements use a multi-threaded compilation
+(``prange`` shares the elements among the cores); shorter ones a serial one,
+whose call costs about a microsecond. Each (rule, dtype, serial/parallel)
+compiles once per process, in a fraction of a second, the first time it runs.
+
+The arithmetic is IEEE without reassociation or fused multiply-adds (Numba's
+``fastmath`` is off), so float64 results match the NumPy path to rounding.
 """
+
+import math
+import os
+import re
+
+PARALLEL_MIN = 1 << 16
+
+_NAME = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 _kernels = None
 _checked = False
 
 
 def kernels():
-    """The numexpr-backed runner, or None when numexpr is not installed."""
+    """The Numba-backed runner, or None when Numba is not installed."""
     global _kernels, _checked
     if not _checked:
         _checked = True
         try:
-            import numexpr
+            import numba
         except ImportError:
             return None
-        _kernels = NumexprKernels(numexpr)
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            # OpenMP's threads spin after each parallel loop and slow the BLAS call that
+            # follows to half speed on a small machine; the workqueue layer's threads sleep.
+            numba.config.THREADING_LAYER = "workqueue"
+        _kernels = NumbaKernels(numba)
     return _kernels
 
 
-class NumexprKernels:
-    """Runs statement lists with numexpr.
+def kernel_source(statements, array_names, scalar_names):
+    """Python source of one loop that applies ``statements`` to every element of the arrays.
 
-    ``preferred`` is False: on the machines measured, NumPy over cache-sized blocks
-    was faster (numexpr's sqrt and division are not vectorised without Intel's VML),
-    so optimizers use this path only when asked with ``fused=True``.
+    Each array ``a`` is read into a local ``a_i`` before the statements and, if a
+    statement assigns it, written back after them; other assigned names are locals.
+    """
+    def local(match):
+        name = match.group(0)
+        return f"{name}_i" if name in array_names else name
+
+    targets = [statement.split("=", 1)[0].strip() for statement in statements]
+    lines = [f"def minigrad_fused_update({', '.join(array_names + scalar_names)}):",
+             f"    for i in prange({array_names[0]}.shape[0]):"]
+    lines += [f"        {name}_i = {name}[i]" for name in array_names]
+    lines += [f"        {_NAME.sub(local, statement)}" for statement in statements]
+    lines += [f"        {name}[i] = {name}_i" for name in array_names if name in targets]
+    return "\n".join(lines) + "\n"
+
+
+def _where(condition, if_true, if_false):
+    return if_true if condition else if_false
+
+
+class NumbaKernels:
+    """Compiles and runs statement lists; ``preferred``: optimizers use it unless told ``fused=False``.
+
+    Measured on a 2-core machine, Adam on 1.86M float32 parameters took 1.2 ms in one
+    parallel pass against 8 ms for NumPy's dozen passes (``benchmarks/optimizer_step.py``).
+    Parallel kernels run on Numba's "workqueue" threading layer unless
+    ``NUMBA_THREADING_LAYER`` says otherwise; it does not allow two parallel kernels to
+    run at once from different Python threads, so step optimizers from one thread.
     """
 
-    name = "numexpr"
-    preferred = False
+    name = "numba"
+    preferred = True
 
-    def __init__(self, numexpr):
-        self._ne = numexpr
+    def __init__(self, numba):
+        self._numba = numba
         self._compiled = {}
-        self._scratch = {}
+        self._namespace = {"prange": numba.prange, "sqrt": math.sqrt, "where": numba.njit(_where)}
 
     def run(self, statements, arrays, scalars):
-        """Run ``statements`` in order; names assigned that are not in ``arrays`` are scratch arrays.
+        """Run ``statements`` over ``arrays`` (1-D, one shape and dtype; targets updated in place) with ``scalars``.
 
         Args:
             statements: tuple of "target = expression" strings.
-            arrays: name -> array, all of one shape and dtype; targets among them are updated in place.
+            arrays: name -> array.
             scalars: name -> NumPy scalar of the arrays' dtype.
         """
-        local = dict(scalars)
-        local.update(arrays)
-        like = next(iter(arrays.values()))
-        for statement in statements:
-            target, expression = (part.strip() for part in statement.split("=", 1))
-            out = local.get(target)
-            if out is None or target in scalars:
-                out = self._scratch_for(target, like)
-                local[target] = out
-            self._ne.evaluate(expression, local_dict=local, out=out, casting="same_kind")
+        array_names, scalar_names = tuple(arrays), tuple(scalars)
+        parallel = next(iter(arrays.values())).shape[0] >= PARALLEL_MIN
+        key = (statements, array_names, scalar_names, parallel)
+        kernel = self._compiled.get(key)
+        if kernel is None:
+            kernel = self._compiled[key] = self._compile(statements, array_names, scalar_names, parallel)
+        kernel(*arrays.values(), *scalars.values())
         return arrays
 
-    def _scratch_for(self, name, like):
-        key = (name, like.shape, like.dtype)
-        buf = self._scratch.get(key)
-        if buf is None:
-            buf = self._scratch[key] = like.copy()
-        return buf
+    def _compile(self, statements, array_names, scalar_names, parallel):
+        namespace = dict(self._namespace)
+        source = kernel_source(statements, array_names, scalar_names)
+        exec(compile(source, "<minigrad fused update>", "exec"), namespace)
+        return self._numba.njit(namespace["minigrad_fused_update"], parallel=parallel, error_model="numpy")

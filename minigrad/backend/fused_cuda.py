@@ -1,6 +1,6 @@
 """Single-kernel optimizer updates on the GPU with ``cupy.ElementwiseKernel``.
 
-The same statement lists that numexpr runs on the CPU are compiled into one CUDA
+The same statement lists that Numba compiles for the CPU are compiled into one CUDA
 kernel: each element is read once, updated through every statement in
 registers, and written once. Names assigned that are not arrays become local
 variables of the kernel.

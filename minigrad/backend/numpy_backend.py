@@ -63,7 +63,7 @@ class NumpyBackend:
 
     @staticmethod
     def fused_kernels():
-        """The optional single-pass update kernels (numexpr), or None when absent."""
+        """The optional single-pass update kernels (Numba), or None when absent."""
         return fused_cpu.kernels()
 
 

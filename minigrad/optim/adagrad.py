@@ -58,7 +58,7 @@ class Adagrad(Optimizer):
             g = grad_expression(group["maximize"], group["weight_decay"])
             statements = (f"s = s + {g} * {g}",
                           f"param = param - clr * {g} / (sqrt(s) + eps)")
-            arrays = {"param": run.param, "grad": run.grad, "s": run.state["sum"]}  # "sum" is a numexpr function
+            arrays = {"param": run.param, "grad": run.grad, "s": run.state["sum"]}  # "sum" would shadow a builtin
             run.kernels.run(statements, arrays, run.scalars(clr=clr, eps=eps, weight_decay=group["weight_decay"]))
             return
         g = effective_grad(run, group["maximize"], group["weight_decay"])

@@ -146,7 +146,7 @@ class Optimizer:
         if kernels is None:
             if fused:
                 raise RuntimeError(f"{type(self).__name__}(fused=True): no fused kernels on {bucket.device}; "
-                                   "install numexpr (pip install 'minigrad[fast]') or pass fused=None")
+                                   "install numba (pip install 'minigrad[fast]') or pass fused=None")
             return None
         return kernels if fused or kernels.preferred else None
 

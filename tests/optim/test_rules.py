@@ -41,7 +41,7 @@ def gradient(theta):
 def fused_modes():
     modes = [pytest.param(False, id="plain")]
     kernels = mg.device("cpu").backend.fused_kernels()
-    modes.append(pytest.param(True, id="fused", marks=() if kernels else pytest.mark.skip(reason="numexpr missing")))
+    modes.append(pytest.param(True, id="fused", marks=() if kernels else pytest.mark.skip(reason="numba missing")))
     return modes
 
 
@@ -69,7 +69,7 @@ def test_trajectory_matches_the_rule(name, options, fused, device):
 @pytest.mark.parametrize("name,options", CASES[::3], ids=[n for n, _ in CASES[::3]])
 def test_fused_and_plain_paths_agree_in_float32(name, options):
     if mg.device("cpu").backend.fused_kernels() is None:
-        pytest.skip("numexpr missing")
+        pytest.skip("numba missing")
     results = []
     for fused in (False, True):
         mg.manual_seed(0)
