@@ -1,7 +1,9 @@
 """Cost of one Adam step: minigrad against a hand-written in-place NumPy Adam on one flat buffer.
 
-Cases: the parameters of a 64-128-128-10 MLP, and 50 tensors of 1,000 elements;
-then the step time as the number of parameter tensors grows (it should barely
+Cases: the parameters of a 64-128-128-10 MLP, 50 tensors of 1,000 elements, and
+the 1.86M parameters of W2's 784-1024-1024-10 MLP (where the fused kernel's single
+pass over memory shows); minigrad on NumPy alone and, when Numba is installed,
+with its fused kernel. Then the step time as the number of parameter tensors grows (it should barely
 move: the update runs on flat buffers). Interleaved runs, medians.
 
 Run: python benchmarks/optimizer_step.py [--quick]
@@ -61,18 +63,18 @@ def minigrad_adam(shapes, fused):
     return opt
 
 
-def mlp_shapes():
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
-    return [tuple(p.shape) for p in model.parameters()]
+def mlp_shapes(sizes):
+    layers = [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    return [tuple(p.shape) for layer in layers for p in layer.parameters()]
 
 
-def compare(label, shapes):
+def compare(label, shapes, repeats=REPEATS):
     n = sum(int(np.prod(s)) for s in shapes)
     reference = NumpyAdam(n)
     candidates = {"numpy": reference.step, "minigrad": minigrad_adam(shapes, fused=False).step}
     if minigrad.device("cpu").backend.fused_kernels() is not None:
         candidates["minigrad+numba"] = minigrad_adam(shapes, fused=True).step
-    samples = interleaved(candidates, repeats=REPEATS)
+    samples = interleaved(candidates, repeats=repeats)
     base = median(samples["numpy"])
     cells = "  ".join(f"{name} {fmt_time(median(t))} (±{spread(t):.0%}, {median(t) / base:.2f}x)"
                       for name, t in samples.items())
@@ -90,8 +92,9 @@ def scaling():
 
 def main():
     print(f"Adam step, median of {REPEATS} interleaved runs; ratio = minigrad / hand-written NumPy")
-    ratios = {"mlp": compare("MLP 64-128-128-10 (6 tensors)", mlp_shapes()),
-              "50x1000": compare("50 tensors x 1,000", [(1000,)] * 50)}
+    ratios = {"mlp": compare("MLP 64-128-128-10 (6 tensors)", mlp_shapes((64, 128, 128, 10))),
+              "50x1000": compare("50 tensors x 1,000", [(1000,)] * 50),
+              "w2": compare("MLP 784-1024-1024-10 (6 tensors)", mlp_shapes((784, 1024, 1024, 10)), REPEATS // 8)}
     scaling()
     return ratios
 
