@@ -91,6 +91,7 @@ class NumbaKernels:
 
     name = "numba"
     preferred = True
+    dtypes = ("float32", "float64")  # Numba has no float16 arithmetic
 
     def __init__(self, numba):
         self._numba = numba

@@ -24,6 +24,7 @@ class CupyKernels:
 
     name = "cupy.ElementwiseKernel"
     preferred = True
+    dtypes = ("float32", "float64")  # float16 parameters take the plain path
 
     def __init__(self, cupy):
         self._cp = cupy

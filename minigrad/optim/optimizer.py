@@ -148,6 +148,12 @@ class Optimizer:
                 raise RuntimeError(f"{type(self).__name__}(fused=True): no fused kernels on {bucket.device}; "
                                    "install numba (pip install 'minigrad[fast]') or pass fused=None")
             return None
+        if bucket.param.dtype.name not in kernels.dtypes:
+            if fused:
+                raise RuntimeError(f"{type(self).__name__}(fused=True): the {kernels.name} kernels take "
+                                   f"{' or '.join(kernels.dtypes)} parameters, not {bucket.param.dtype.name}; "
+                                   "pass fused=None to use the plain path for them")
+            return None
         return kernels if fused or kernels.preferred else None
 
     # ------------------------------------------------------------------ flat buffers and state

@@ -80,3 +80,23 @@ def test_fused_and_plain_paths_agree_in_float32(name, options):
             opt.step()
         results.append(p.detach().numpy().copy())
     np.testing.assert_allclose(results[0], results[1], rtol=2e-5, atol=2e-6)
+
+
+def test_half_precision_parameters_take_the_plain_path():
+    if mg.device("cpu").backend.fused_kernels() is None:
+        pytest.skip("numba missing")
+    results = []
+    for fused in (None, False):
+        p = mg.tensor(np.linspace(-1, 1, 6), dtype=mg.float16, requires_grad=True)  # no zero gradient
+        opt = optim.Adam([p], lr=0.1, fused=fused)
+        for _ in range(3):
+            (p * p).sum().backward()
+            opt.step()
+            opt.zero_grad()
+        results.append(p.detach().numpy())
+    assert results[0].dtype == np.float16 and np.isfinite(results[0]).all()
+    np.testing.assert_array_equal(results[0], results[1])
+    p = mg.ones(3, dtype=mg.float16, requires_grad=True)
+    p.grad = mg.ones(3, dtype=mg.float16)
+    with pytest.raises(RuntimeError, match="not float16"):
+        optim.Adam([p], fused=True).step()
