@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The device check, as one script for a machine with an NVIDIA GPU: install, run the GPU
-# half of the test suite, then the GPU benchmark. Writes logs into $OUT when set.
+# The device check, as one script for a machine with an NVIDIA GPU that already has
+# NumPy, CuPy, pytest, hypothesis and PyTorch (the lent H200 machines have them and
+# cannot reach a package index): run the GPU half of the test suite, then the GPU
+# benchmark (W2 and W4 against PyTorch CUDA). Writes logs into $OUT when set.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp}"
-python3 -m pip install --quiet -e ".[dev]" cupy-cuda12x 2>&1 | tail -2
-python3 -c "import cupy; print('cupy', cupy.__version__, cupy.cuda.runtime.getDeviceCount(), 'GPU(s)')"
-PYTHONUNBUFFERED=1 python3 -m pytest -q -m gpu -x 2>&1 | tee "$out/gpu_tests.log" | tail -15
-PYTHONUNBUFFERED=1 python3 benchmarks/gpu.py 2>&1 | tee "$out/gpu_bench.log"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+python3 -c "import cupy, numpy; print('numpy', numpy.__version__, 'cupy', cupy.__version__,
+cupy.cuda.runtime.getDeviceCount(), 'GPU(s)')" 2>&1 | tee "$out/gpu_env.log"
+python3 -m pytest -q -p no:cacheprovider -m gpu -x 2>&1 | tee "$out/gpu_tests.log" | tail -25
+python3 benchmarks/gpu.py 2>&1 | tee "$out/gpu_bench.log"
