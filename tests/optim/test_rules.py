@@ -100,3 +100,22 @@ def test_half_precision_parameters_take_the_plain_path():
     p.grad = mg.ones(3, dtype=mg.float16)
     with pytest.raises(RuntimeError, match="not float16"):
         optim.Adam([p], fused=True).step()
+
+
+def test_without_numba_the_default_is_the_plain_path_and_fused_true_says_what_to_install(monkeypatch):
+    from minigrad.backend.numpy_backend import NumpyBackend
+
+    monkeypatch.setattr(NumpyBackend, "fused_kernels", staticmethod(lambda: None))
+    results = []
+    for fused in (None, False):
+        p = mg.tensor(np.linspace(-1, 1, 6), requires_grad=True)
+        opt = optim.Adam([p], lr=0.1, fused=fused)
+        for _ in range(3):
+            (p * p).sum().backward()
+            opt.step()
+            opt.zero_grad()
+        results.append(p.detach().numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+    p.grad = mg.ones(6, dtype=mg.float64)
+    with pytest.raises(RuntimeError, match=r"pip install 'minigrad\[fast\]'"):
+        optim.Adam([p], fused=True).step()
