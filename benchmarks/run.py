@@ -103,11 +103,9 @@ def memory_growth(steps=(100, 2000)):
 
 
 def chain_linearity():
-    from engine import chain_backward_seconds
+    from engine import chain_backward_minima
 
-    small = min(chain_backward_seconds(20_000) for _ in range(3))
-    large = min(chain_backward_seconds(200_000) for _ in range(2))
-    return small, large
+    return chain_backward_minima(20_000, 200_000)
 
 
 def main():
