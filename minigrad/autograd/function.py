@@ -122,12 +122,17 @@ class Function:
         gradient slot for it (``_grad_storage``), a backward formula can compute the
         gradient straight into that slot (e.g. ``matmul(..., out=slot)``) and return the
         slot: the engine then adopts it as ``.grad`` without a copy. Only on the engine's
-        fast path (raw arrays, no ``create_graph``, no ``autograd.grad`` inputs).
+        fast path (raw arrays, no ``create_graph``, no ``autograd.grad`` inputs), and not
+        when the same leaf is also another input of this node (its other gradient would
+        be delivered into the slot too).
         """
         if not self._direct:
             return None
-        edge = self.next_edges[i]
+        edges = self.next_edges
+        edge = edges[i]
         if edge is None or type(edge) is tuple or edge.grad is not None:
+            return None
+        if sum(other is edge for other in edges) > 1:
             return None
         storage = edge._grad_storage
         if storage is None or storage.shape != shape or storage.dtype != dtype:

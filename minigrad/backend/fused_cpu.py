@@ -82,8 +82,8 @@ def _where(condition, if_true, if_false):
 class NumbaKernels:
     """Compiles and runs statement lists; ``preferred``: optimizers use it unless told ``fused=False``.
 
-    Measured on a 2-core machine, Adam on 1.86M float32 parameters took 1.2 ms in one
-    parallel pass against 8 ms for NumPy's dozen passes (``benchmarks/optimizer_step.py``).
+    Measured on a 2-core machine, Adam on 1.86M float32 parameters took 2.8 ms in one
+    parallel pass against 9.0 ms for NumPy's dozen passes (``benchmarks/optimizer_step.py``).
     Parallel kernels run on Numba's "workqueue" threading layer unless
     ``NUMBA_THREADING_LAYER`` says otherwise; it does not allow two parallel kernels to
     run at once from different Python threads, so step optimizers from one thread.

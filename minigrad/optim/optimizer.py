@@ -87,7 +87,12 @@ class Optimizer:
 
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none=True):
-        """Clear every parameter's gradient (to None by default, or to zeros in place)."""
+        """Clear every parameter's gradient (to None by default, or to zeros in place).
+
+        Unlike PyTorch, the next backward writes the new gradient into the same flat
+        buffer the old one lived in, so a ``p.grad`` kept from before changes with it;
+        keep ``p.grad.clone()`` to hold on to old values.
+        """
         for group in self.param_groups:
             clear_grads(group["params"], set_to_none)
 

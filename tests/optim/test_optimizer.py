@@ -266,3 +266,31 @@ def test_autograd_grad_leaves_the_flat_slots_alone():
     (dw,) = mg.autograd.grad((layer(mg.randn(4, 3, dtype=mg.float64)) ** 2).sum(), [layer.weight])
     assert layer.weight.grad is None and np.all(bucket.grad == 7.0)
     assert not np.shares_memory(dw.numpy(), bucket.grad)
+
+
+def test_a_weight_that_is_also_the_input_gets_both_gradients():
+    mg.manual_seed(0)
+    w = nn.Parameter(mg.randn(3, 3, dtype=mg.float64))
+    c = mg.randn(3, 3, dtype=mg.float64)  # makes the two gradients differ
+
+    def loss():
+        return (mg.nn.functional.linear(w, w) * c).sum()  # y = W Wᵀ: W is input and weight
+
+    loss().backward()
+    expected = w.grad.numpy().copy()
+    w.grad = None
+    opt = optim.SGD([w], lr=0.1)
+    opt.step()  # reserves the slot
+    loss().backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_a_gradient_kept_across_zero_grad_shares_the_flat_buffer_and_a_clone_does_not():
+    w = mg.ones(3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (2 * w).sum().backward()
+    opt.step()
+    kept, cloned = w.grad, w.grad.clone()
+    opt.zero_grad()
+    (5 * w).sum().backward()
+    assert kept.tolist() == [5.0] * 3 and cloned.tolist() == [2.0] * 3
