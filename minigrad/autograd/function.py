@@ -45,7 +45,7 @@ class _SavedOutput:
         self.array = tensor._array
         self.output_nr = output_nr
         self.version_counter = tensor._counter()
-        self.device = tensor.device
+        self.device = tensor._device
 
 
 class Function:
@@ -132,8 +132,9 @@ class Function:
         edge = edges[i]
         if edge is None or type(edge) is tuple or edge.grad is not None:
             return None
-        if sum(other is edge for other in edges) > 1:
-            return None
+        for j, other in enumerate(edges):
+            if other is edge and j != i:
+                return None
         storage = edge._grad_storage
         if storage is None or storage.shape != shape or storage.dtype != dtype:
             return None
