@@ -30,6 +30,7 @@ The arithmetic is IEEE without reassociation or fused multiply-adds (Numba's
 import math
 import os
 import re
+import threading
 
 PARALLEL_MIN = 1 << 16
 
@@ -85,8 +86,9 @@ class NumbaKernels:
     Measured on a 2-core machine, Adam on 1.86M float32 parameters took 2.8 ms in one
     parallel pass against 9.0 ms for NumPy's dozen passes (``benchmarks/optimizer_step.py``).
     Parallel kernels run on Numba's "workqueue" threading layer unless
-    ``NUMBA_THREADING_LAYER`` says otherwise; it does not allow two parallel kernels to
-    run at once from different Python threads, so step optimizers from one thread.
+    ``NUMBA_THREADING_LAYER`` says otherwise. That layer aborts the process if two
+    parallel kernels start at once from different Python threads, so their launches
+    take turns behind a lock.
     """
 
     name = "numba"
@@ -97,6 +99,7 @@ class NumbaKernels:
         self._numba = numba
         self._compiled = {}
         self._namespace = {"prange": numba.prange, "sqrt": math.sqrt, "where": numba.njit(_where)}
+        self._parallel_lock = threading.Lock()
 
     def run(self, statements, arrays, scalars):
         """Run ``statements`` over ``arrays`` (1-D, one shape and dtype; targets updated in place) with ``scalars``.
@@ -112,7 +115,11 @@ class NumbaKernels:
         kernel = self._compiled.get(key)
         if kernel is None:
             kernel = self._compiled[key] = self._compile(statements, array_names, scalar_names, parallel)
-        kernel(*arrays.values(), *scalars.values())
+        if parallel:
+            with self._parallel_lock:
+                kernel(*arrays.values(), *scalars.values())
+        else:
+            kernel(*arrays.values(), *scalars.values())
         return arrays
 
     def _compile(self, statements, array_names, scalar_names, parallel):

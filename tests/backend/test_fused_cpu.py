@@ -1,5 +1,9 @@
 """The Numba kernels: the generated loop, and its serial and parallel compilations against NumPy."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -45,3 +49,38 @@ def test_serial_and_parallel_kernels_match_numpy(monkeypatch, parallel, dtype):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, w, rtol=rtol)
     np.testing.assert_array_equal(arrays["grad"], grad)  # read, never written
+
+
+THREADS_SCRIPT = """
+import threading
+import numpy as np
+from minigrad.backend import fused_cpu
+
+kernels = fused_cpu.kernels()
+
+def steps():
+    arrays = {"param": np.ones(fused_cpu.PARALLEL_MIN * 2, np.float32), "grad": np.ones(fused_cpu.PARALLEL_MIN * 2, np.float32)}
+    for _ in range(200):
+        kernels.run(("param = param - lr * grad",), arrays, {"lr": np.float32(1e-3)})
+    assert np.allclose(arrays["param"], 1 - 200 * 1e-3)
+
+steps()  # compiled before the threads start
+threads = [threading.Thread(target=steps) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("done")
+"""
+
+
+def test_parallel_kernels_launched_from_several_threads_take_turns():
+    """Numba's workqueue layer aborts the whole process on concurrent launches: run it in a child."""
+    if fused_cpu.kernels() is None:
+        pytest.skip("numba missing")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("NUMBA_THREADING_LAYER", None)
+    result = subprocess.run([sys.executable, "-c", THREADS_SCRIPT], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "done"
