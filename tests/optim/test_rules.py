@@ -82,20 +82,23 @@ def test_fused_and_plain_paths_agree_in_float32(name, options):
     np.testing.assert_allclose(results[0], results[1], rtol=2e-5, atol=2e-6)
 
 
+def adam_on_a_quadratic(fused, dtype, steps=3):
+    """θ after ``steps`` Adam steps on Σθ² from six points in [-1, 1] (none at 0, so no zero gradient)."""
+    p = mg.tensor(np.linspace(-1, 1, 6), dtype=dtype, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1, fused=fused)
+    for _ in range(steps):
+        (p * p).sum().backward()
+        opt.step()
+        opt.zero_grad()
+    return p.detach().numpy()
+
+
 def test_half_precision_parameters_take_the_plain_path():
     if mg.device("cpu").backend.fused_kernels() is None:
         pytest.skip("numba missing")
-    results = []
-    for fused in (None, False):
-        p = mg.tensor(np.linspace(-1, 1, 6), dtype=mg.float16, requires_grad=True)  # no zero gradient
-        opt = optim.Adam([p], lr=0.1, fused=fused)
-        for _ in range(3):
-            (p * p).sum().backward()
-            opt.step()
-            opt.zero_grad()
-        results.append(p.detach().numpy())
-    assert results[0].dtype == np.float16 and np.isfinite(results[0]).all()
-    np.testing.assert_array_equal(results[0], results[1])
+    default, plain = adam_on_a_quadratic(None, mg.float16), adam_on_a_quadratic(False, mg.float16)
+    assert default.dtype == np.float16 and np.isfinite(default).all()
+    np.testing.assert_array_equal(default, plain)
     p = mg.ones(3, dtype=mg.float16, requires_grad=True)
     p.grad = mg.ones(3, dtype=mg.float16)
     with pytest.raises(RuntimeError, match="not float16"):
@@ -106,16 +109,8 @@ def test_without_numba_the_default_is_the_plain_path_and_fused_true_says_what_to
     from minigrad.backend.numpy_backend import NumpyBackend
 
     monkeypatch.setattr(NumpyBackend, "fused_kernels", staticmethod(lambda: None))
-    results = []
-    for fused in (None, False):
-        p = mg.tensor(np.linspace(-1, 1, 6), requires_grad=True)
-        opt = optim.Adam([p], lr=0.1, fused=fused)
-        for _ in range(3):
-            (p * p).sum().backward()
-            opt.step()
-            opt.zero_grad()
-        results.append(p.detach().numpy())
-    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(adam_on_a_quadratic(None, mg.float64), adam_on_a_quadratic(False, mg.float64))
+    p = mg.ones(6, dtype=mg.float64, requires_grad=True)
     p.grad = mg.ones(6, dtype=mg.float64)
     with pytest.raises(RuntimeError, match=r"pip install 'minigrad\[fast\]'"):
         optim.Adam([p], fused=True).step()
