@@ -10,7 +10,28 @@ import minigrad  # the ops are looked up at call time: they import Tensor themse
 from minigrad import _dtype
 
 
-class TensorConversions:
+class ToShortcuts:
+    """``cpu()``, ``cuda()``, ``float()``, ``double()``, ``half()`` as calls of ``to``; shared by Tensor and Module."""
+
+    __slots__ = ()
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+
+class TensorConversions(ToShortcuts):
     __slots__ = ()
 
     def item(self):
@@ -93,21 +114,6 @@ class TensorConversions:
         if copy and out is self:
             out = minigrad.ops.clone(self)
         return out
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
-
-    def float(self):
-        return self.to(_dtype.float32)
-
-    def double(self):
-        return self.to(_dtype.float64)
-
-    def half(self):
-        return self.to(_dtype.float16)
 
     def long(self):
         return self.to(_dtype.int64)

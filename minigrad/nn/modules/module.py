@@ -12,11 +12,12 @@ from minigrad import _dtype
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor, clear_grads
+from minigrad.tensor_convert import ToShortcuts
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-class Module:
+class Module(ToShortcuts):
     """Base class for all layers and models; subclasses define ``forward``.
 
     Example:
@@ -212,21 +213,6 @@ class Module:
                 if b is not None:
                     setattr(m, name, convert(b))
         return self
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
-
-    def float(self):
-        return self.to(_dtype.float32)
-
-    def double(self):
-        return self.to(_dtype.float64)
-
-    def half(self):
-        return self.to(_dtype.float16)
 
     # ------------------------------------------------------------------ state
     def state_dict(self, destination=None, prefix="", keep_vars=False):
