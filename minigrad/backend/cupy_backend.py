@@ -1,15 +1,20 @@
-"""The GPU backend: CuPy arrays on one NVIDIA device.
+"""The GPU backend: CuPy arrays on one NVIDIA device, through ``array-api-compat``'s namespace.
 
-CuPy is imported here and nowhere else, and only when a ``cuda`` device is first
-used. Without CuPy or without a GPU, asking for one raises a RuntimeError that
-says what to install, with the original import error attached.
+CuPy is imported here, and only when a ``cuda`` device is first used. Without
+CuPy or without a GPU, asking for one raises a RuntimeError that says what to
+install, with the original import error attached. Every call runs inside the
+device's context (``cupy.cuda.Device(index)``), so a tensor on ``cuda:1``
+computes on GPU 1 whatever the current device is.
 """
+
+from minigrad.backend.base import ARRAY_TYPES, Backend
 
 _cupy = None
 _import_error = None
 
 
-def _import_cupy():
+def import_cupy():
+    """The ``cupy`` module, or None when it cannot be imported (the error is kept for the message)."""
     global _cupy, _import_error
     if _cupy is None and _import_error is None:
         try:
@@ -17,6 +22,7 @@ def _import_cupy():
             import cupyx  # noqa: F401  (scatter_add lives there)
 
             _cupy = cupy
+            ARRAY_TYPES.add(cupy.ndarray)
         except Exception as exc:  # ImportError, or a CUDA library failing to load
             _import_error = exc
     return _cupy
@@ -24,7 +30,7 @@ def _import_cupy():
 
 def cuda_device_count():
     """The number of visible GPUs, or 0 when CuPy or CUDA is missing."""
-    cp = _import_cupy()
+    cp = import_cupy()
     if cp is None:
         return 0
     try:
@@ -33,68 +39,60 @@ def cuda_device_count():
         return 0
 
 
-class CupyBackend:
-    """Computes on GPU ``index`` with CuPy.
-
-    Attributes:
-        name: the device string, ``"cuda:N"``.
-        xp: the array module, ``cupy``.
-    """
+class CupyBackend(Backend):
+    """Computes on GPU ``index`` with CuPy. Reading values back would synchronise, so value checks are off."""
 
     def __init__(self, index=0):
-        cp = _import_cupy()
+        cp = import_cupy()
         if cp is None:
             raise RuntimeError(
                 "device 'cuda' needs CuPy and an NVIDIA GPU: install minigrad with the gpu extra "
-                "(pip install 'minigrad[gpu]', or the cupy-cudaXXx wheel matching your CUDA)"
+                "(pip install 'minigrad[gpu]' for CUDA 12, or the cupy-cuda13x wheel for CUDA 13)"
             ) from _import_error
         count = cuda_device_count()
         if index >= count:
             raise RuntimeError(f"device 'cuda:{index}' requested but only {count} GPU(s) are visible")
+        import array_api_compat.cupy as xp_cupy
+
         self.index = index
         self.name = f"cuda:{index}"
-        self.xp = cp
+        self.xp = xp_cupy
+        self.cupy = cp
         self._device = cp.cuda.Device(index)
-        with self._device:
-            self.generator = cp.random.default_rng()
-        self._kernels = None
+        self.array_device = self._device
 
-    def seed(self, seed):
-        with self._device:
-            self.generator = self.xp.random.default_rng(seed)
-
-    def get_rng_state(self):
-        raise RuntimeError("saving the CUDA random state is not supported; re-seed with manual_seed")
-
-    def set_rng_state(self, state):
-        raise RuntimeError("restoring the CUDA random state is not supported; re-seed with manual_seed")
+    def context(self):
+        return self._device
 
     def asarray(self, data, dtype=None):
         with self._device:
-            return self.xp.asarray(data, dtype=dtype)
+            return self.cupy.asarray(data, dtype=None if dtype is None else dtype.numpy)
 
-    @staticmethod
-    def to_host(array):
-        return array.get()
+    def to_host(self, array):
+        return self.cupy.asnumpy(array)
+
+    def synchronize(self):
+        self._device.synchronize()
 
     def scatter_add(self, target, index, values):
         import cupyx
 
-        cupyx.scatter_add(target, index, values)
+        with self._device:
+            cupyx.scatter_add(target, index, values)
+        return target
 
-    @staticmethod
-    def erf(array):
+    def erf(self, array):
         import cupyx.scipy.special
 
-        return cupyx.scipy.special.erf(array)
+        with self._device:
+            return cupyx.scipy.special.erf(array)
 
-    def synchronize(self):
-        self.xp.cuda.Device(self.index).synchronize()
+    def shares_memory(self, a, b):
+        return self.cupy.may_share_memory(a, b)
 
-    def fused_kernels(self):
-        """Single-pass optimizer kernels compiled with ``cupy.ElementwiseKernel``."""
-        if self._kernels is None:
-            from minigrad.backend import fused_cuda
+    def owns_memory(self, array):
+        return array.base is None
 
-            self._kernels = fused_cuda.kernels(self.xp)
-        return self._kernels
+    def is_view(self, out, base):
+        owner = out.base
+        return owner is not None and (owner is base or owner is base.base)

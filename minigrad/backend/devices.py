@@ -1,16 +1,22 @@
-"""Devices: ``"cpu"``, ``"cuda"`` and ``"cuda:N"``, each backed by one backend object."""
+"""Devices: ``"cpu"``, ``"cuda"``/``"cuda:N"`` and the strict test devices ``"strict:1"``/``"strict:2"``.
 
-_backends = {}  # device string -> backend instance, created on first use
+A ``device`` names where a tensor's values live; its ``backend`` (created on
+first use, then kept) is the array library that computes there.
+"""
+
+_TYPES = ("cpu", "cuda", "strict")
+_backends = {}  # device string -> backend instance
 
 
 class device:
     """Where a tensor's values live, as in PyTorch: ``minigrad.device("cuda:0")``.
 
     Args:
-        spec: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or another ``device``.
-        index: the GPU ordinal when ``spec`` is ``"cuda"``.
+        spec: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"strict:1"``, ``"strict:2"`` or another ``device``.
+        index: the ordinal when ``spec`` names only the type.
 
     A device compares equal to its string form, so ``x.device == "cpu"`` works.
+    The ``strict`` devices (beyond PyTorch) run on ``array-api-strict`` and exist for tests.
     """
 
     __slots__ = ("type", "index", "_backend")
@@ -23,8 +29,8 @@ class device:
         if not isinstance(spec, str):
             raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {spec!r}")
         kind, _, ordinal = spec.partition(":")
-        if kind not in ("cpu", "cuda"):
-            raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected 'cpu' or 'cuda'")
+        if kind not in _TYPES:
+            raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected one of {', '.join(_TYPES)}")
         if ordinal:
             if not ordinal.isdigit():
                 raise ValueError(f"device: invalid device ordinal in {spec!r}")
@@ -32,12 +38,12 @@ class device:
         if kind == "cpu":
             index = None
         elif index is None:
-            index = 0
+            index = 0 if kind == "cuda" else 1
         self.type, self.index = kind, index
 
     @property
     def backend(self):
-        """The backend object that computes on this device (created on first use, then kept)."""
+        """The backend that computes on this device (created on first use, then kept)."""
         found = self._backend
         if found is None:
             key = str(self)
@@ -72,20 +78,18 @@ def _make_backend(dev):
         from minigrad.backend.numpy_backend import NumpyBackend
 
         return NumpyBackend()
-    from minigrad import random
+    if dev.type == "strict":
+        from minigrad.backend.strict_backend import StrictBackend
+
+        return StrictBackend(dev.index)
     from minigrad.backend.cupy_backend import CupyBackend
 
-    backend = CupyBackend(dev.index)
-    if random.initial_seed() is not None:  # a GPU first used after manual_seed is seeded too
-        backend.seed(random.initial_seed())
-    return backend
+    return CupyBackend(dev.index)
 
 
 CPU = device("cpu")
 _default = CPU
-
-
-_interned = {"cpu": CPU}  # spec string -> the one device object for it, so devices compare by identity
+_interned = {"cpu": CPU}  # spec -> the one device object for it, so devices usually compare by identity
 
 
 def as_device(spec):
@@ -108,7 +112,7 @@ def get_default_device():
 
 
 def set_default_device(spec):
-    """Create new tensors on ``spec`` ("cpu", "cuda", "cuda:N") unless told otherwise."""
+    """Create new tensors on ``spec`` unless told otherwise."""
     global _default
     dev = as_device(spec if spec is not None else "cpu")
     _ = dev.backend  # fail now, with the install hint, rather than at the first tensor
@@ -122,13 +126,7 @@ def is_cuda_available():
     return cuda_device_count() > 0
 
 
-def backend_of_array(array):
-    """The device of a raw NumPy or CuPy array (CuPy arrays carry their GPU ordinal)."""
-    import numpy as np
+def cuda_device_count():
+    from minigrad.backend.cupy_backend import cuda_device_count
 
-    if isinstance(array, np.ndarray) or np.isscalar(array):
-        return CPU
-    ordinal = getattr(getattr(array, "device", None), "id", None)
-    if ordinal is None:
-        raise TypeError(f"unsupported array type {type(array).__name__}")
-    return as_device(f"cuda:{ordinal}")
+    return cuda_device_count()

@@ -1,70 +1,64 @@
-"""The CPU backend: NumPy arrays, NumPy's PCG64 generator, ``np.add.at``."""
-
-import math
+"""The CPU backend: NumPy arrays, through the Array API namespace of ``numpy_namespace.py``."""
 
 import numpy as np
 
-from minigrad.backend import fused_cpu
+from minigrad.backend import numpy_namespace
+from minigrad.backend.base import ARRAY_TYPES, Backend
+
+ARRAY_TYPES.add(np.ndarray)
 
 
-class NumpyBackend:
+class NumpyBackend(Backend):
     """Computes on the CPU with NumPy.
 
-    Attributes:
-        name: the device string, ``"cpu"``.
-        xp: the array module, ``numpy``.
-        generator: the ``numpy.random.Generator`` behind ``rand``/``randn``/dropout.
+    Reading values back costs nothing here, so checks that need them (index
+    ranges, class targets) run on every call.
     """
 
     name = "cpu"
-    xp = np
-
-    def __init__(self):
-        self.generator = np.random.Generator(np.random.PCG64())
-
-    def seed(self, seed):
-        """Restart the random stream from ``seed``."""
-        self.generator = np.random.Generator(np.random.PCG64(seed))
-
-    def get_rng_state(self):
-        return self.generator.bit_generator.state
-
-    def set_rng_state(self, state):
-        self.generator.bit_generator.state = state
+    xp = numpy_namespace
+    array_device = "cpu"
+    checks_values = True
 
     def asarray(self, data, dtype=None):
-        """An ndarray on this device (a host array is used as is when the dtype matches)."""
-        if hasattr(data, "get") and not isinstance(data, np.ndarray):  # a CuPy array
-            data = data.get()
-        return np.asarray(data, dtype=dtype)
+        if hasattr(data, "__dlpack_device__") and not isinstance(data, np.ndarray):
+            data = np.from_dlpack(data) if data.__dlpack_device__()[0] == 1 else _other_device_to_host(data)
+        return np.asarray(data, dtype=None if dtype is None else dtype.numpy)
 
-    @staticmethod
-    def to_host(array):
-        """The values as a NumPy array (no copy on the CPU)."""
+    def adopt(self, array):
+        # NOTE: NumPy gives a scalar, not a 0-d array, for operations on 0-d arrays; a tensor needs an array.
+        return array if type(array) is np.ndarray else np.asarray(array)
+
+    def to_host(self, array):
         return array
 
-    @staticmethod
-    def scatter_add(target, index, values):
-        """``target[index] += values`` with repeated indices accumulating."""
+    def scatter_add(self, target, index, values):
         np.add.at(target, index, values)
+        return target
 
-    @staticmethod
-    def erf(array):
-        """The error function, elementwise (SciPy's when installed, else the math module's)."""
+    def erf(self, array):
         try:
             from scipy.special import erf
         except ImportError:
-            return _erf_fallback(array).astype(array.dtype, copy=False)
-        return erf(array)
+            return super().erf(array)
+        return erf(array).astype(array.dtype, copy=False)
 
-    @staticmethod
-    def synchronize():
-        """Wait for queued work: nothing to wait for on the CPU."""
+    def shares_memory(self, a, b):
+        return np.may_share_memory(a, b)
 
-    @staticmethod
-    def fused_kernels():
-        """The optional single-pass update kernels (Numba), or None when absent."""
-        return fused_cpu.kernels()
+    def is_writeable(self, array):
+        return array.flags.writeable
+
+    def is_view(self, out, base):
+        owner = out.base
+        return owner is not None and (owner is base or owner is base.base)
+
+    def owns_memory(self, array):
+        return array.base is None and array.flags.writeable
 
 
-_erf_fallback = np.vectorize(math.erf, otypes=[np.float64])
+def _other_device_to_host(array):
+    get = getattr(array, "get", None)  # a CuPy array
+    if get is None:
+        raise TypeError(f"cannot bring an array of type {type(array).__name__} to the CPU")
+    return get()

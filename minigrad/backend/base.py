@@ -1,0 +1,136 @@
+"""``Backend``: what minigrad needs from an array library, in one small contract.
+
+The core (tensor, autograd, ops, nn, optim) computes with the array namespace
+``xp`` of its tensors' backend — a namespace following the Python Array API
+standard — and asks the backend by name for the few things the standard does
+not cover:
+
+=================  ======================================================
+``asarray``        host data (or another device's array) as an array here
+``to_host``        an array here as a NumPy array
+``scatter_add``    ``target[index] += values`` with repeated indices adding up
+``erf``            the error function, elementwise
+``context``        the device context work must run in (a GPU ordinal)
+``is_view``        whether an op's result shares its input's memory
+``is_writeable``   whether an array may be written in place
+=================  ======================================================
+
+Each backend subclasses ``Backend`` and fills in these few methods; the
+methods here are the standard-only fallbacks a backend may keep.
+"""
+
+import contextlib
+
+import numpy as np
+
+from minigrad import _dtype
+
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+class Backend:
+    """One device's array library.
+
+    Attributes:
+        name: the device string, e.g. ``"cpu"``, ``"cuda:0"``, ``"strict:1"``.
+        xp: the array namespace (Array API standard) that computes here.
+        array_device: the ``device=`` value ``xp``'s creation functions take.
+        checks_values: True when reading values back (index range checks) costs no
+            device synchronisation, so those checks run on every call.
+    """
+
+    name = "?"
+    xp = None
+    array_device = None
+    checks_values = False
+
+    # ------------------------------------------------------------------ dtypes
+    def dtype(self, dtype):
+        """The ``xp`` dtype for a minigrad dtype."""
+        found = getattr(self.xp, dtype.name, None)
+        if found is None:
+            raise TypeError(f"the {self.name} backend has no {dtype.name} arrays")
+        return found
+
+    # ------------------------------------------------------------------ data in and out
+    def asarray(self, data, dtype=None):
+        """``data`` (numbers, lists, NumPy arrays) as an array on this device."""
+        with self.context():
+            return self.xp.asarray(data, dtype=None if dtype is None else self.dtype(dtype), device=self.array_device)
+
+    def adopt(self, array):
+        """The array a tensor keeps for an operation's result (a backend may normalise it here)."""
+        return array
+
+    def to_host(self, array):
+        """The values of ``array`` as a NumPy array."""
+        return np.from_dlpack(array)
+
+    def context(self):
+        """A context manager that makes this device the current one (nothing to do off the GPU)."""
+        return _NO_CONTEXT
+
+    def synchronize(self):
+        """Wait until queued work on this device has finished."""
+
+    # ------------------------------------------------------------------ outside the standard
+    def scatter_add(self, target, index, values):
+        """``target`` with ``values`` added at integer ``index`` along axis 0, repeats adding up.
+
+        Standard fallback: a one-hot matrix ``onehot[i, n] = (index[i] == n)`` turns the
+        scatter into a matrix product, ``target + onehotᵀ @ values`` — O(len(index)·len(target)),
+        fine for a test backend.
+        """
+        xp = self.xp
+        rows = xp.arange(target.shape[0], device=self.array_device)
+        onehot = xp.astype(xp.reshape(index, (-1, 1)) == xp.reshape(rows, (1, -1)), values.dtype)
+        flat_values = xp.reshape(values, (index.shape[0], -1))
+        added = xp.matmul(xp.matrix_transpose(onehot), flat_values)
+        return target + xp.reshape(added, target.shape)
+
+    def erf(self, array):
+        """The error function, computed on the host (backends with a native erf override this)."""
+        host = self.to_host(array)
+        values = _erf_host(host.astype(np.float64)).astype(host.dtype)
+        return self.asarray(values)
+
+    def shares_memory(self, a, b):
+        """Whether arrays ``a`` and ``b`` may overlap in memory."""
+        return False
+
+    def is_view(self, out, base):
+        """Whether ``out``, made from ``base`` by a view op (reshape, permute, basic index), shares its memory."""
+        return False
+
+    def is_writeable(self, array):
+        """Whether ``array`` may be modified in place."""
+        return True
+
+    def owns_memory(self, array):
+        """Whether ``array`` is the only array using its memory (not a view): then it may be kept as a ``.grad``."""
+        return False
+
+
+ARRAY_TYPES = set()  # the array classes the backends produce as they are (others go through ``adopt``)
+_KNOWN = {}  # type of the library's dtype objects -> {its dtype: minigrad dtype}
+
+
+def dtype_of(array_dtype):
+    """The minigrad dtype of any backend's dtype (libraries' dtypes are kept apart: they do not compare)."""
+    known = _KNOWN.get(type(array_dtype))
+    if known is None:
+        known = _KNOWN[type(array_dtype)] = {}
+    found = known.get(array_dtype)
+    if found is None:
+        found = known[array_dtype] = _dtype.get_dtype(str(array_dtype).rsplit(".", 1)[-1])
+    return found
+
+
+def _erf_host(values):
+    try:
+        from scipy.special import erf
+    except ImportError:
+        import math
+
+        return np.vectorize(math.erf, otypes=[np.float64])(values)
+    return erf(values)
