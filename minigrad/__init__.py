@@ -30,36 +30,14 @@ from minigrad.autograd.grad_mode import (  # noqa: F401
 )
 from minigrad.backend import device, get_default_device, is_cuda_available, set_default_device  # noqa: F401
 from minigrad.tensor import Tensor  # noqa: F401
-from minigrad.ops import *  # noqa: F401,F403,E402
-from minigrad.ops import DTypeError, ShapeError, divide, multiply, negative, subtract, true_divide  # noqa: F401
-from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
-from minigrad import autograd  # noqa: F401,E402
+from minigrad.functional import *  # noqa: F401,F403,E402
+from minigrad.ops.validate import DTypeError, ShapeError  # noqa: F401
+from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+from minigrad import autograd, cuda  # noqa: F401,E402
 from minigrad.autograd import set_detect_anomaly  # noqa: F401
-from minigrad import datasets, nn, optim, utils  # noqa: F401,E402
+from minigrad import datasets, nn, optim  # noqa: F401,E402
+from minigrad.utils import data as _data  # noqa: F401,E402  (makes minigrad.utils.data importable as an attribute)
+from minigrad import utils  # noqa: F401,E402
 from minigrad.serialization import load, save  # noqa: F401,E402
 
-__version__ = "0.1.0"
-
-
-class cuda:  # noqa: N801 - PyTorch's spelling: minigrad.cuda.is_available()
-    """``minigrad.cuda.is_available()``, ``device_count()`` and ``synchronize()``."""
-
-    @staticmethod
-    def is_available():
-        return is_cuda_available()
-
-    @staticmethod
-    def device_count():
-        from minigrad.backend.cupy_backend import cuda_device_count
-
-        return cuda_device_count()
-
-    @staticmethod
-    def synchronize(which=None):
-        from minigrad.backend.devices import as_device
-
-        as_device(which or "cuda").backend.synchronize()
-
-    @staticmethod
-    def manual_seed(value):
-        return manual_seed(value)
+__version__ = "0.2.0"

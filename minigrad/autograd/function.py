@@ -1,80 +1,97 @@
-"""``Function``: one differentiable operation, and one node of the graph.
+"""``Function``: one differentiable operation, and the graph node it leaves behind.
 
-An op is a subclass with two static methods, written side by side::
+An operation is a subclass with two static methods, side by side::
 
     class Exp(Function):
         @staticmethod
-        def forward(ctx, x):                 # values
-            y = Tensor._wrap(x.backend.xp.exp(x._array), x.device)
+        def forward(ctx, x):                  # values: runs with grad mode off
+            y = x.exp()
             ctx.save_for_backward(y)
             return y
 
         @staticmethod
-        def backward(ctx, grad):             # chain rule: dJ/dx = dJ/dy * exp(x)
+        def backward(ctx, grad):              # the chain rule: dJ/dx = dJ/dy · eˣ
             (y,) = ctx.saved_tensors
             return grad * y
 
 ``Exp.apply(x)`` runs ``forward`` and — only when grad mode is on and an input
-requires grad — makes the instance ``ctx`` a node of the graph: it remembers
-where each input's gradient must go (``next_edges``) and what backward needs
-(``saved_tensors``). ``apply`` is the one place in minigrad where graph edges
-are made. ``forward`` may return a Tensor or a raw backend array.
+requires grad — keeps the instance ``ctx`` as a node of the graph. The node
+remembers where each input's gradient goes (``next_functions``) and what
+backward needs (``saved_tensors``). ``apply`` is the one place in minigrad
+where graph edges are made.
 
-Backward formulas are written in tensor operations, so with
-``create_graph=True`` the backward pass is itself recorded and can be
-differentiated again (second derivatives, Hessian-vector products).
+``backward`` works on tensors, always. The engine runs it with grad mode off
+for an ordinary backward, and on for ``create_graph=True``: then the formula's
+own operations are recorded, and the gradient can be differentiated again.
+
+A leaf tensor that requires grad receives its gradient through an
+``AccumulateGrad`` node, the last step of every path: it runs the tensor's
+hooks and adds the gradient into ``.grad``.
 """
 
 import traceback
+import weakref
 
-from minigrad.autograd.grad_mode import config
-from minigrad.backend.devices import get_default_device
-
-
-class _SavedOutput:
-    """An output saved for backward, kept without a reference cycle.
-
-    Holding the output Tensor itself would make a cycle (output -> grad_fn ->
-    saved output); instead the node keeps the array and rebuilds an equivalent
-    Tensor (same node, same output number) when backward asks for it.
-    """
-
-    __slots__ = ("array", "output_nr", "version_counter", "device")
-
-    def __init__(self, tensor, output_nr):
-        self.array = tensor._array
-        self.output_nr = output_nr
-        self.version_counter = tensor._counter()
-        self.device = tensor._device
+from minigrad.autograd.grad_mode import state
+from minigrad.utils.hooks import RemovableHandle
 
 
-class Function:
-    """Base class of differentiable operations; subclass it for a custom op.
+def is_tensor(value):
+    """Whether ``value`` is a tensor."""
+    # NOTE: autograd sits below the Tensor class (minigrad/tensor.py builds on it), so it
+    # recognises tensors by the graph field every tensor has rather than by importing the class.
+    return hasattr(value, "grad_fn")
 
-    Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``
-    as static methods and call ``MyFunction.apply(*args)``. ``backward`` returns
-    one gradient per argument of ``forward`` (``None`` for non-tensors or
-    inputs that need none); ``ctx.needs_input_grad`` says which are wanted.
-    """
 
-    # Graph bookkeeping of a node; set by ``apply`` when the node is recorded.
-    next_edges = ()
-    needs_input_grad = ()
-    _saved = ()
-    _saved_versions = ()
+class Node:
+    """What every graph node has: where gradients go next, a name, hooks, and a way to free its memory."""
+
+    next_functions = ()          # one (node, output index) pair per input; (None, 0) for inputs without a gradient
+    _output_meta = ((), )        # (shape, array dtype) of each output
+    _tensor_hooks = None         # output index -> {handle id: hook} for non-leaf outputs' register_hook
+    _retained = None             # output index -> weak reference to an output that called retain_grad()
     _released = False
+    trusted = False              # built-in primitives: their gradients' shapes need no checking
+
+    @classmethod
+    def name(cls):
+        """PyTorch's name for the node of an op, e.g. ``ExpBackward``."""
+        return cls.__name__ + "Backward"
+
+    def register_tensor_hook(self, output_nr, hook):
+        """Call ``hook(grad)`` with the gradient of output ``output_nr`` before it flows on; a result replaces it."""
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(output_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def release(self):
+        """Free what backward needed; a second backward through this node then raises."""
+        self._released = True
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class Function(Node):
+    """Base class of differentiable operations (built-in primitives and your own).
+
+    Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``;
+    call the op with ``YourFunction.apply(*args)``. ``forward`` receives tensors (and
+    any other arguments as given) and returns a tensor or a tuple of tensors; a
+    built-in primitive may return a backend array instead, which ``apply`` wraps.
+    ``backward`` receives one gradient per output and returns one per ``forward``
+    argument (None where there is none).
+    """
+
+    needs_input_grad = ()
+    _to_save = ()
+    _saved = ()
+    _non_differentiable = ()
     _creation_trace = None
-    _retained = None  # {output_nr: weakref to a non-leaf tensor that retains its grad}
-    _num_outputs = 1
-    _raw = False      # set by the engine while a primitive's backward runs on raw arrays
-    _direct = False   # set by the engine while leaf gradients may be written in place (see leaf_grad_out)
-    _non_differentiable = frozenset()
 
-    # A primitive whose backward formula also works on raw backend arrays (see
-    # minigrad.ops.backward_math) sets this; the engine then skips tensor wrapping.
-    raw_backward = False
-
-    # ------------------------------------------------------------------ user API
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("a Function subclass must define forward(ctx, ...)")  # abstract
@@ -83,197 +100,200 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must define backward(ctx, ...)")  # abstract
 
+    # ------------------------------------------------------------------ what forward tells backward
     def save_for_backward(self, *tensors):
-        """Keep tensors (inputs or outputs) for ``backward``; read them as ``ctx.saved_tensors``."""
-        self._saved = tensors
+        """Keep these tensors (or None, or plain numbers) for ``backward``; read them back with ``saved_tensors``."""
+        self._to_save = tensors
 
     @property
     def saved_tensors(self):
-        """The saved tensors, checked: not released, not modified in place since saved."""
+        """The tensors given to ``save_for_backward``, checked for in-place changes since."""
         if self._released:
             raise RuntimeError(
-                f"Trying to backward through the graph a second time (op {self.name()}): its saved "
-                "tensors were freed after the first backward. Specify retain_graph=True on the "
-                "first backward() or autograd.grad() call if you need to backward twice."
+                f"Trying to backward through the graph a second time (or directly access saved tensors after they "
+                f"have already been freed), in {self.name()}. Saved intermediate values of the graph are freed when "
+                "you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through "
+                "the graph a second time or if you need to access saved tensors after calling backward."
             )
-        out = []
-        for item, version in zip(self._saved, self._saved_versions):
-            if item is None:
-                out.append(None)
-                continue
-            saved_output = type(item) is _SavedOutput
-            counter = item.version_counter if saved_output else item._version_counter
-            if (0 if counter is None else counter.value) != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a tensor of shape {tuple(item.array.shape if saved_output else item.shape)} "
-                    f"saved by {self.name()} is at version {counter.value}; expected version {version} instead."
-                )
-            if self._raw:
-                out.append(item.array if saved_output else item._array)
-            else:
-                out.append(self._rebuild_output(item) if saved_output else item)
-        return tuple(out)
+        return tuple([item.unpack(self) if type(item) is _Saved else item for item in self._saved])
 
-    def leaf_grad_out(self, i, shape, dtype):
-        """An array that input ``i``'s gradient may be written into directly, or None.
+    def mark_non_differentiable(self, *outputs):
+        """These outputs never require grad (e.g. the indices ``max`` returns)."""
+        self._non_differentiable = tuple(id(t) for t in outputs)
 
-        When input ``i`` is a leaf with no ``.grad`` yet and an optimizer reserved a flat
-        gradient slot for it (``_grad_storage``), a backward formula can compute the
-        gradient straight into that slot (e.g. ``matmul(..., out=slot)``) and return the
-        slot: the engine then adopts it as ``.grad`` without a copy. Only on the engine's
-        fast path (raw arrays, no ``create_graph``, no ``autograd.grad`` inputs), and not
-        when the same leaf is also another input of this node (its other gradient would
-        be delivered into the slot too).
-        """
-        if not self._direct:
-            return None
-        edges = self.next_edges
-        edge = edges[i]
-        if edge is None or type(edge) is tuple or edge.grad is not None:
-            return None
-        for j, other in enumerate(edges):
-            if other is edge and j != i:
-                return None
-        storage = edge._grad_storage
-        if storage is None or storage.shape != shape or storage.dtype != dtype:
-            return None
-        return storage
-
-    def mark_non_differentiable(self, *tensors):
-        """Outputs listed here never require grad (e.g. the indices of ``max``)."""
-        self._non_differentiable = {id(t) for t in tensors}
-
-    @classmethod
-    def name(cls):
-        return cls.__name__ + "Backward"
-
-    # ------------------------------------------------------------------ graph building
+    # ------------------------------------------------------------------ running the op
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run ``forward`` and, when grad mode is on and an input requires grad, record the node."""
-        device = None
+        """Run ``forward`` and, when grad mode is on and an input requires grad, record this op's node."""
+        ctx = cls()
+        like = None                                    # the first tensor argument: outputs live on its device
         requires_grad = False
         for a in args:
-            if isinstance(a, Tensor):
-                if device is None:
-                    device = a._device
-                elif a._device is not device and a._device != device:
-                    raise RuntimeError(
-                        f"{cls.__name__.lower()}: expected all tensors on the same device, "
-                        f"but found tensors on {device} and {a._device}"
-                    )
-                requires_grad = requires_grad or a._requires_grad
-        if device is None:
-            device = get_default_device()
-
-        ctx = cls()
-        if config.grad_enabled:
-            config.grad_enabled = False  # forward builds no graph of its own
-            try:
-                raw = cls.forward(ctx, *args, **kwargs)
-            finally:
-                config.grad_enabled = True
-        else:
-            requires_grad = False
-            raw = cls.forward(ctx, *args, **kwargs)
-
-        if type(raw) is tuple:
-            outputs = tuple(_as_output(o, device, args) for o in raw)
-            if requires_grad:
-                ctx._record(args, outputs)
-            return outputs
-        out = _as_output(raw, device, args)
-        if requires_grad:
-            ctx._record(args, (out,))
-        return out
+            if hasattr(a, "grad_fn"):                  # is_tensor(a), inlined: apply runs for every op
+                if like is None:
+                    like = a
+                elif a.device is not like.device and a.device != like.device:
+                    raise RuntimeError(f"{cls.__name__.lower()}: expected all tensors on the same device, but found "
+                                       f"tensors on {like.device} and {a.device}")
+                if a._requires_grad:
+                    requires_grad = True
+        if not (requires_grad and state.grad_enabled):
+            result = cls.forward(ctx, *args, **kwargs)
+            if type(result) is tuple:
+                return tuple([_as_output(value, like, args) for value in result])
+            return _as_output(result, like, args)
+        state.grad_enabled = False                     # forward builds no graph of its own
+        try:
+            result = cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.grad_enabled = True
+        single = type(result) is not tuple
+        outputs = (_as_output(result, like, args),) if single else tuple([_as_output(v, like, args) for v in result])
+        ctx._record(args, outputs)
+        return outputs[0] if single else outputs
 
     def _record(self, args, outputs):
-        edges = []
-        needs = []
+        """Make this node the history of ``outputs`` and link it to the inputs' histories."""
+        edges, needs = [], []
         for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
+            if hasattr(a, "grad_fn") and a._requires_grad:
                 fn = a.grad_fn
-                edges.append(a if fn is None else (fn, a._output_nr))  # a leaf, or a node's output
+                edges.append((fn, a._output_nr) if fn is not None else (accumulator_of(a), 0))
                 needs.append(True)
             else:
-                edges.append(None)
+                edges.append(_NO_EDGE)
                 needs.append(False)
-        self.next_edges = edges
-        self.needs_input_grad = needs
-        # What the outputs looked like: for drawing the graph, and so backward can stand
-        # zeros in for outputs that received no gradient.
-        self._outputs = outputs_meta = []
+        self.next_functions = tuple(edges)
+        self.needs_input_grad = tuple(needs)
         skip = self._non_differentiable
+        meta = []
         for nr, out in enumerate(outputs):
-            array = out._array
-            outputs_meta.append((array.shape, array.dtype))
-            if array.dtype.kind == "f" and (not skip or id(out) not in skip):
+            meta.append((out._array.shape, out._array.dtype))
+            if out.dtype.is_floating_point and (not skip or id(out) not in skip):
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = nr
-        self.output_device = outputs[0]._device
-        self._num_outputs = len(outputs)
-        if self._saved:
-            self._pack_saved(outputs)
-        if config.anomaly:
+        self._output_meta = meta
+        if self._to_save:
+            self._saved = tuple([_pack(item, outputs) for item in self._to_save])
+            self._to_save = ()
+        if state.anomaly:
             self._creation_trace = "".join(traceback.format_stack()[:-3])
 
-    @property
-    def output_shapes(self):
-        return [shape for shape, _ in self._outputs]
-
-    @property
-    def output_dtypes(self):
-        return [dtype for _, dtype in self._outputs]
-
-    def _pack_saved(self, outputs):
-        """Record each saved tensor's version; keep saved outputs as arrays (no cycle).
-
-        A tensor never modified in place has no counter yet and is at version 0.
-        """
-        saved, versions = [], []
-        for item in self._saved:
-            if item is not None:
-                for nr, out in enumerate(outputs):
-                    if item is out:
-                        item = _SavedOutput(out, nr)
-                        versions.append(item.version_counter.value)
-                        break
-                else:
-                    counter = item._version_counter
-                    versions.append(0 if counter is None else counter.value)
-            else:
-                versions.append(None)
-            saved.append(item)
-        self._saved = saved
-        self._saved_versions = versions
-
-    def _rebuild_output(self, saved):
-        out = Tensor._wrap(saved.array, saved.device)
-        out._version_counter = saved.version_counter
-        out._requires_grad = True
-        out.grad_fn = self
-        out._output_nr = saved.output_nr
-        return out
-
     def release(self):
-        """Free what backward needed; a second backward through this node then raises."""
         self._saved = ()
         self._released = True
 
-    def __repr__(self):
-        return f"<{self.name()}>"
+
+_NO_EDGE = (None, 0)
 
 
-def _as_output(value, device, inputs):
-    if not isinstance(value, Tensor):
-        return Tensor._wrap(value, device)
-    for t in inputs:
-        if value is t:  # an input returned as is: give the output its own Tensor
-            return Tensor._wrap(value._array, device)
+def _as_output(value, like, args):
+    """A forward result as a fresh output tensor: arrays are wrapped, inputs returned as they are get a new alias."""
+    if not hasattr(value, "grad_fn"):
+        if like is None:
+            raise TypeError("Function.forward returned an array, but no argument was a tensor to take its device from")
+        return like._wrap(value, like.device)
+    for a in args:
+        if value is a:
+            return value.detach()
     return value
 
 
-# NOTE: imported last: minigrad.tensor (through minigrad.ops) needs Function defined first.
-from minigrad.tensor import Tensor  # noqa: E402
+# ================================================================== saved tensors
+class _Saved:
+    """A saved tensor and its version counter's value at saving.
+
+    An output of the node itself is kept as its array and counter alone (keeping the
+    output tensor would make a cycle output → node → output); ``unpack`` gives it a
+    tensor again — linked to the node when the backward is being recorded.
+    """
+
+    __slots__ = ("tensor", "counter", "version", "output_nr")
+
+    def __init__(self, tensor, counter, output_nr):
+        self.tensor = tensor
+        self.counter = counter                         # None: the tensor was never changed or viewed so far
+        self.version = 0 if counter is None else counter.value
+        self.output_nr = output_nr
+
+    def unpack(self, node):
+        tensor = self.tensor
+        counter = self.counter
+        if counter is None:
+            counter = tensor._counter
+        if counter is not None and counter.value != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"a {tensor.dtype} tensor of shape {tuple(tensor.shape)} saved by {node.name()} is at version "
+                f"{counter.value}; expected version {self.version} instead. Hint: the in-place change happened after "
+                "the forward pass; use an out-of-place op (e.g. x = x + 1) or clone the tensor first."
+            )
+        if self.output_nr is None:
+            return tensor
+        alias = tensor._wrap(tensor._array, tensor.device)           # the output again, as a tensor of its own
+        alias._counter = counter
+        if state.grad_enabled:                                       # recorded backward: linked to this node
+            alias._requires_grad, alias.grad_fn, alias._output_nr = True, node, self.output_nr
+        return alias
+
+
+def _pack(item, outputs):
+    if not hasattr(item, "grad_fn"):
+        return item                                    # None, or a number saved as is
+    for nr, out in enumerate(outputs):
+        if item is out:
+            holder = out._wrap(out._array, out.device)  # the array, without the history (no cycle)
+            return _Saved(holder, out._version_counter(), nr)
+    return _Saved(item, item._counter, None)
+
+
+# ================================================================== the last step: into a leaf's .grad
+class AccumulateGrad(Node):
+    """The node through which a leaf receives its gradient: hooks, then ``leaf.grad += grad``.
+
+    ``leaf.grad`` is set to the first gradient (a tensor of its own) and summed into
+    afterwards: in place normally, out of place when the backward is being recorded
+    (``create_graph``) or the existing ``.grad`` is itself part of a graph. After
+    accumulating, the leaf's post-accumulate hooks run.
+
+    The leaf keeps its node (one per leaf, reused by every graph); the node refers
+    to the leaf weakly, so neither keeps the other alive in a cycle.
+    """
+
+    trusted = True
+
+    def __init__(self, variable):
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable()
+
+    @classmethod
+    def name(cls):
+        return "AccumulateGrad"
+
+    @staticmethod
+    def backward(ctx, grad):
+        leaf = ctx._variable()
+        if leaf is None:                               # the leaf is gone: nobody can read its gradient
+            return ()
+        if leaf._hooks:
+            for hook in list(leaf._hooks.values()):
+                replaced = hook(grad)
+                if replaced is not None:
+                    grad = replaced
+        leaf._accumulate_grad(grad)
+        if leaf._post_accumulate_hooks:
+            for hook in list(leaf._post_accumulate_hooks.values()):
+                hook(leaf)
+        return ()
+
+
+def accumulator_of(leaf):
+    """The leaf's ``AccumulateGrad`` node, made on first need and kept by the leaf."""
+    node = leaf._grad_accumulator
+    if node is None:
+        node = leaf._grad_accumulator = AccumulateGrad(leaf)
+    return node

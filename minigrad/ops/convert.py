@@ -1,63 +1,92 @@
-"""Moving between dtypes and devices, and copying: differentiable, the gradient goes back the same way."""
+"""Conversions between dtypes and devices, and copies: differentiable, the gradient goes back the same way."""
+
+import numbers
 
 from minigrad import _dtype
 from minigrad.backend.devices import as_device
-from minigrad.ops import backward_math as bm
-from minigrad.ops._util import Primitive
-from minigrad.tensor import Tensor
+from minigrad.ops import primitives as P
+from minigrad.ops.validate import check_tensor, is_tensor
 
 
-class ToDtype(Primitive):
-    @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.in_dtype = x.dtype
-        return x._array.astype(dtype.numpy)
+def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):  # noqa: A002
+    """Move to a device and/or convert to a dtype: ``x.to("cuda")``, ``x.to(minigrad.float64)``, ``x.to(other)``.
 
-    @staticmethod
-    def backward(ctx, grad):
-        return bm.cast(grad, ctx.in_dtype), None
-
-
-class ToDevice(Primitive):
-    @staticmethod
-    def forward(ctx, x, device):
-        ctx.in_device = x.device
-        array = device.backend.asarray(x.backend.to_host(x._array))
-        return Tensor._wrap(array, device)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return bm.to_device(grad, ctx.in_device), None
-
-
-class Clone(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        return x._array.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
+    Returns the tensor itself when nothing changes (unless ``copy``).
+    """
+    check_tensor(input, "to")
+    for arg in args:
+        if isinstance(arg, _dtype.dtype):
+            dtype = arg
+        elif is_tensor(arg):
+            dtype, device = arg.dtype, arg.device
+        elif arg is not None:
+            device = arg
+    out = input
+    if device is not None:
+        out = to_device(out, device)
+    if dtype is not None:
+        out = to_dtype(out, dtype)
+    if copy and out is input:
+        out = clone(input)
+    return out
 
 
-def to_dtype(input, dtype):  # noqa: A002 - PyTorch's argument names
-    """``input`` converted to ``dtype`` (itself when it already is)."""
+def to_dtype(input, dtype):  # noqa: A002
+    """``input`` converted to ``dtype`` (itself when it already is); only floating results carry a gradient."""
     dtype = _dtype.get_dtype(dtype)
-    if input._array.dtype == dtype.numpy:
+    if input.dtype is dtype:
         return input
     if input.requires_grad and not dtype.is_floating_point:
-        return Tensor._wrap(input._array.astype(dtype.numpy), input.device)  # ints carry no gradient
-    return ToDtype.apply(input, dtype)
+        return P.ToDtype.apply(input.detach(), dtype)
+    return P.ToDtype.apply(input, dtype)
 
 
-def to_device(input, device):  # noqa: A002
-    """``input`` copied to ``device`` (itself when it is already there)."""
-    device = as_device(device)
-    if device == input.device:
+def to_device(input, target):  # noqa: A002
+    """``input`` copied to ``target`` (itself when it is already there)."""
+    target = as_device(target)
+    if target is input.device or target == input.device:
         return input
-    return ToDevice.apply(input, device)
+    return P.ToDevice.apply(input, target)
 
 
 def clone(input):  # noqa: A002
-    """A copy with its own memory; the gradient flows through unchanged."""
-    return Clone.apply(input)
+    """A copy with memory of its own; the gradient flows through unchanged."""
+    check_tensor(input, "clone")
+    return P.Clone.apply(input)
+
+
+def cpu(input):  # noqa: A002
+    return to(input, "cpu")
+
+
+def cuda(input, device=None):  # noqa: A002
+    return to(input, "cuda" if device is None else f"cuda:{device}" if isinstance(device, numbers.Integral) else device)
+
+
+def float(input):  # noqa: A001, A002
+    return to(input, _dtype.float32)
+
+
+def double(input):  # noqa: A002
+    return to(input, _dtype.float64)
+
+
+def half(input):  # noqa: A002
+    return to(input, _dtype.float16)
+
+
+def long(input):  # noqa: A002
+    return to(input, _dtype.int64)
+
+
+def int(input):  # noqa: A001, A002
+    return to(input, _dtype.int32)
+
+
+def bool(input):  # noqa: A001, A002
+    return to(input, _dtype.bool_)
+
+
+def type_as(input, other):  # noqa: A002
+    return to(input, other.dtype)
+

@@ -1,3 +1,1 @@
-"""Utilities: ``minigrad.utils.data`` (datasets and loaders)."""
-
-from minigrad.utils import data  # noqa: F401
+"""Utilities: ``minigrad.utils.data`` (datasets and loaders), ``minigrad.utils.hooks``, ``minigrad.utils.tensorboard``."""

@@ -9,8 +9,9 @@ import math
 
 import numpy as np
 
-from minigrad.backend.devices import CPU
-from minigrad.ops import stack, tensor
+from minigrad import random
+from minigrad.ops.creation import tensor
+from minigrad.ops.shape import stack
 from minigrad.tensor import Tensor
 
 
@@ -65,7 +66,7 @@ def random_split(dataset, lengths, generator=None):
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(f"random_split: lengths {lengths} do not add up to the dataset size {n}")
-    order = (generator or CPU.backend.generator).permutation(n)
+    order = _permutation(generator, n)
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, order[start:start + length].tolist()))
@@ -95,7 +96,7 @@ class DataLoader:
         batch_size: samples per batch (default 1).
         shuffle: a new random order every epoch (from minigrad's CPU stream, or ``generator``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: a ``numpy.random.Generator`` to shuffle with instead.
+        generator: a ``minigrad.Generator`` to shuffle with instead.
         collate_fn: how to combine a list of samples (default: ``default_collate``).
     """
 
@@ -111,7 +112,7 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.dataset)
-        order = (self.generator or CPU.backend.generator).permutation(n) if self.shuffle else np.arange(n)
+        order = _permutation(self.generator, n) if self.shuffle else np.arange(n)
         stop = n - n % self.batch_size if self.drop_last else n
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
         for start in range(0, stop, self.batch_size):
@@ -120,3 +121,12 @@ class DataLoader:
                 yield [t[index] for t in self.dataset.tensors]
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in index])
+
+
+def _permutation(generator, n):
+    """A random order of 0 … n-1 on the host, from ``generator`` or the CPU's default stream."""
+    if generator is None:
+        generator = random.default_generator("cpu")
+    if isinstance(generator, random.Generator):
+        return generator.host_permutation(n)
+    return generator.permutation(n)          # a numpy.random.Generator also works

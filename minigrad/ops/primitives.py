@@ -1,0 +1,810 @@
+"""The primitives: the only operations with a backward of their own.
+
+Everything else in minigrad — mean, softmax's callers, losses, layers — is
+composed from these. Each primitive keeps its forward beside its backward:
+
+* ``forward(ctx, ...)`` computes values with the array namespace ``xp`` of
+  its inputs' device (the Python Array API standard) and returns an array;
+  ``Function.apply`` wraps it into a tensor on that device.
+* ``backward(ctx, grad)`` is the chain rule, written in tensor operations: it
+  returns dJ/d(input) for each input, given dJ/d(output) = ``grad``. Because it
+  uses tensors, the same formula serves an ordinary backward and a recorded
+  one (``create_graph=True``), which is how higher derivatives come about.
+
+Binary operations broadcast; ``unbroadcast`` sums each input's gradient back
+to the input's shape. Their second operand may be a Python number, which
+stays a number (no device array is made for it).
+
+=============  ================================================================
+elementwise    Add Sub Mul Div Pow Neg Exp Log Log1p Expm1 Sqrt Sin Cos Atan
+               Tanh Sigmoid Softplus Erf Relu Sign Round Where
+reductions     Sum Amax Prod Cumsum
+shape          Reshape Permute Expand GetItem PutItem Take ScatterAdd Cat CopySlices
+linear algebra Matmul Linear
+losses         SquaredError WeightedNLL
+softmax        LogSoftmax Softmax
+conversion     ToDtype ToDevice Clone
+=============  ================================================================
+"""
+
+import math
+
+from minigrad.autograd.function import Function as _Function
+
+
+class Function(_Function):
+    """A built-in primitive: its backward formula is gradchecked, so the engine trusts the shapes it returns."""
+
+    trusted = True
+
+
+def xp(t):
+    """The array namespace of a tensor's device."""
+    return t.device.backend.xp
+
+
+def value(v):
+    """The array of a tensor; a Python number as it is."""
+    return v._array if hasattr(v, "_array") else v
+
+
+def shape_of(v):
+    return v.shape if hasattr(v, "_array") else ()
+
+
+def wrap(array, like):
+    """A tensor holding ``array`` on ``like``'s device (for a forward that saves its own output)."""
+    return like._wrap(array, like.device)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the dimensions that broadcasting added or stretched, back to ``shape``."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(tuple(range(lead)) + stretched, keepdim=True).reshape(shape)
+
+
+def _kept(shape, dims):
+    """``shape`` with the reduced ``dims`` kept as size 1."""
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+# ================================================================== elementwise, two inputs
+class Add(Function):
+    """y = a + b;   ∂y/∂a = 1, ∂y/∂b = 1"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = shape_of(a), shape_of(b)
+        return value(a) + value(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs, (a_shape, b_shape) = ctx.needs_input_grad, ctx.shapes
+        return (unbroadcast(grad, a_shape) if needs[0] else None,
+                unbroadcast(grad, b_shape) if needs[1] else None)
+
+
+class Sub(Function):
+    """y = a − b;   ∂y/∂a = 1, ∂y/∂b = −1"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = shape_of(a), shape_of(b)
+        return value(a) - value(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs, (a_shape, b_shape) = ctx.needs_input_grad, ctx.shapes
+        return (unbroadcast(grad, a_shape) if needs[0] else None,
+                unbroadcast(-grad, b_shape) if needs[1] else None)
+
+
+class Mul(Function):
+    """y = a·b;   ∂y/∂a = b, ∂y/∂b = a"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return value(a) * value(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (unbroadcast(grad * b, a.shape) if needs[0] else None,
+                unbroadcast(grad * a, b.shape) if needs[1] else None)
+
+
+class Div(Function):
+    """y = a / b;   ∂y/∂a = 1/b, ∂y/∂b = −a/b²"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return value(a) / value(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (unbroadcast(grad / b, a.shape) if needs[0] else None,
+                unbroadcast(-grad * a / (b * b), b.shape) if needs[1] else None)
+
+
+class Pow(Function):
+    """y = aᵇ;   ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a
+
+    NOTE: as in PyTorch, ∂y/∂a is 0 where b = 0 (even at a = 0), and ∂y/∂b is 0
+    where a = 0 and b ≥ 0, instead of the 0·∞ the formulas would give there.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = wrap(value(a) ** value(b), a if hasattr(a, "_array") else b)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            if hasattr(b, "_array"):
+                grad_a = unbroadcast((grad * b * a ** (b - 1)).where(b != 0, 0.0), a.shape)
+            else:
+                grad_a = grad * b * a ** (b - 1) if b != 0 else grad * 0.0
+        if ctx.needs_input_grad[1]:
+            log_a = a.log() if hasattr(a, "_array") else math.log(a) if a > 0 else float("nan")
+            grad_b = grad * y * log_a
+            if hasattr(a, "_array"):
+                grad_b = grad_b.where((a != 0) | (b < 0), 0.0)
+            elif a == 0:
+                grad_b = grad_b.where(b < 0, 0.0)
+            grad_b = unbroadcast(grad_b, b.shape)
+        return grad_a, grad_b
+
+
+# ================================================================== elementwise, one input
+class Neg(Function):
+    """y = −x;   ∂y/∂x = −1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x._array
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Function):
+    """y = eˣ;   ∂y/∂x = eˣ = y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(xp(x).exp(x._array), x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x;   ∂y/∂x = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).log(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Log1p(Function):
+    """y = ln(1 + x);   ∂y/∂x = 1/(1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).log1p(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1)
+
+
+class Expm1(Function):
+    """y = eˣ − 1;   ∂y/∂x = eˣ = y + 1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(xp(x).expm1(x._array), x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+class Sqrt(Function):
+    """y = √x;   ∂y/∂x = 1/(2√x) = 1/(2y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(xp(x).sqrt(x._array), x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (y * 2)
+
+
+class Sin(Function):
+    """y = sin x;   ∂y/∂x = cos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).sin(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.cos()
+
+
+class Cos(Function):
+    """y = cos x;   ∂y/∂x = −sin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).cos(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * x.sin()
+
+
+class Atan(Function):
+    """y = arctan x;   ∂y/∂x = 1/(1 + x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).atan(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * x + 1)
+
+
+class Tanh(Function):
+    """y = tanh x;   ∂y/∂x = 1 − tanh²x = 1 − y²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(xp(x).tanh(x._array), x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1/(1 + e⁻ˣ);   ∂y/∂x = σ(x)(1 − σ(x)) = y(1 − y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        # Computed from e^-|x|, so that neither branch overflows.
+        ns, a = xp(x), x._array
+        e = ns.exp(-ns.abs(a))
+        y = wrap(ns.where(a >= 0, 1 / (1 + e), e / (1 + e)), x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Softplus(Function):
+    """y = ln(1 + eˣ);   ∂y/∂x = σ(x)
+
+    Computed as max(x, 0) + ln(1 + e^(−|x|)), which neither overflows nor loses precision.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        ns, a = xp(x), x._array
+        return ns.maximum(a, 0) + ns.log1p(ns.exp(-ns.abs(a)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sigmoid()
+
+
+class Erf(Function):
+    """y = erf x;   ∂y/∂x = 2/√π · e^(−x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.device.backend.erf(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+class Relu(Function):
+    """y = max(x, 0);   ∂y/∂x = 1 where x > 0, else 0 — that is, sign(y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(xp(x).maximum(x._array, 0), x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y.sign()
+
+
+class Sign(Function):
+    """y = sign x (−1, 0 or 1);   ∂y/∂x = 0
+
+    NOTE: a primitive, not a constant, so that formulas using it (relu's, abs's)
+    stay differentiable: their second derivative is 0, as in PyTorch, not an error.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return xp(x).sign(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(ctx.shape)
+
+
+class Round(Function):
+    """y = floor, ceil, trunc or round(x) (``mode``);   ∂y/∂x = 0 (a step function is flat almost everywhere)"""
+
+    @staticmethod
+    def forward(ctx, x, mode):
+        ctx.shape = x.shape
+        return getattr(xp(x), mode)(x._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(ctx.shape), None
+
+
+class Where(Function):
+    """y = a where condition holds, else b;   ∂y/∂a = [condition], ∂y/∂b = [not condition]"""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        ctx.shapes = shape_of(a), shape_of(b)
+        return xp(condition).where(condition._array, value(a), value(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs, (a_shape, b_shape), condition = ctx.needs_input_grad, ctx.shapes, ctx.condition
+        return (None,
+                unbroadcast(grad.where(condition, 0.0), a_shape) if needs[1] else None,
+                unbroadcast(grad.where(~condition, 0.0), b_shape) if needs[2] else None)
+
+
+# ================================================================== reductions
+class Sum(Function):
+    """y = Σ x over ``dims``;   ∂y/∂x = 1: every element gets the gradient of its sum"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims = x.shape, dims
+        return xp(x).sum(x._array, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(_kept(ctx.shape, ctx.dims)).expand(ctx.shape), None, None
+
+
+class Amax(Function):
+    """y = max x over ``dims``;   ∂y/∂x = 1 at the maximum, 0 elsewhere
+
+    NOTE: where several elements tie for the maximum, they share the gradient
+    evenly, as in PyTorch's ``amax``; a NaN is the maximum and takes the gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        y = wrap(xp(x).max(x._array, axis=dims, keepdims=keepdim), x)
+        ctx.dims = dims
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        kept = _kept(x.shape, ctx.dims)
+        y = y.reshape(kept)
+        winners = ((x == y) | (x.isnan() & y.isnan())).to(grad.dtype)     # a NaN maximum is its NaN's
+        share = winners / winners.sum(ctx.dims, keepdim=True)
+        return grad.reshape(kept) * share, None, None
+
+
+class Prod(Function):
+    """y = Π x along ``dim``;   ∂y/∂xᵢ = Π_{j≠i} xⱼ
+
+    NOTE: computed as y/xᵢ where xᵢ ≠ 0; where xᵢ is the only zero of its row the
+    product of the others is computed directly, and with two zeros it is 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        y = wrap(xp(x).prod(x._array, axis=dim, keepdims=keepdim), x)
+        ctx.dim = dim
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        dim = ctx.dim
+        kept = _kept(x.shape, (dim,))
+        is_zero = x == 0
+        others_if_zero = x.where(~is_zero, 1.0).prod(dim, keepdim=True)     # Π of the non-zero elements
+        zeros_in_row = is_zero.sum(dim, keepdim=True)
+        products = (y.reshape(kept) / x.where(~is_zero, 1.0)).where(~is_zero, others_if_zero.where(zeros_in_row == 1, 0.0))
+        return grad.reshape(kept) * products, None, None
+
+
+class Cumsum(Function):
+    """yᵢ = Σ_{j≤i} xⱼ along ``dim``;   ∂J/∂xⱼ = Σ_{i≥j} ∂J/∂yᵢ, a cumulative sum from the end"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return xp(x).cumulative_sum(x._array, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
+
+
+# ================================================================== shape: values moved, not changed
+class Reshape(Function):
+    """The same values in a new shape;   the gradient is reshaped back"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return xp(x).reshape(x._array, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    """Dimensions reordered;   the gradient is permuted back by the inverse order"""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return xp(x).permute_dims(x._array, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)
+        return grad.permute(*inverse), None
+
+
+class Expand(Function):
+    """x broadcast to ``shape``;   each element was copied to several outputs, so its gradient is their sum"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return xp(x).broadcast_to(x._array, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.shape), None
+
+
+class GetItem(Function):
+    """y = x[index] for a basic index (ints, slices, None, ...);   the gradient goes back to where it was read"""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        return x._array[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PutItem.apply(grad, ctx.shape, ctx.index), None
+
+
+class PutItem(Function):
+    """zeros of ``shape`` with y[index] = g (basic index);   ∂J/∂g = (∂J/∂y)[index] (GetItem's backward)"""
+
+    @staticmethod
+    def forward(ctx, g, shape, index):
+        ctx.index = index
+        ns = xp(g)
+        y = ns.zeros(shape, dtype=g._array.dtype, device=g.device.backend.array_device)
+        # the standard writes through indices without None: drop the new axes from both sides
+        kept = tuple(i for i in index if i is not None)
+        y[kept] = ns.reshape(g._array, y[kept].shape)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GetItem.apply(grad, ctx.index), None, None
+
+
+class Take(Function):
+    """y = x[indices] along dimension 0 (indices: a 1-D integer array);   repeated rows add up their gradients"""
+
+    @staticmethod
+    def forward(ctx, x, indices):
+        ctx.shape, ctx.indices = x.shape, indices
+        return xp(x).take(x._array, indices, axis=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAdd.apply(grad, ctx.shape, ctx.indices), None
+
+
+class ScatterAdd(Function):
+    """zeros of ``shape`` with g's rows added at ``indices`` (Take's backward);   ∂J/∂g = (∂J/∂y)[indices]"""
+
+    @staticmethod
+    def forward(ctx, g, shape, indices):
+        ctx.indices = indices
+        backend = g.device.backend
+        zeros = backend.xp.zeros(shape, dtype=g._array.dtype, device=backend.array_device)
+        return backend.scatter_add(zeros, indices, g._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Take.apply(grad, ctx.indices), None, None
+
+
+class Cat(Function):
+    """Tensors joined along ``dim``;   each gets back its own slice of the gradient"""
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
+        return xp(tensors[0]).concat([t._array for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [None], 0
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            grads.append(grad.narrow(ctx.dim, start, size) if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class CopySlices(Function):
+    """A tensor whose view (``replay(base)``) was overwritten in place by ``values``.
+
+    y = base with the viewed region replaced;   ∂y/∂base = 1 outside the region,
+    0 inside;   ∂y/∂values = the region of the gradient, ``replay(grad)``. The new
+    values are already in the base's memory when this runs (the in-place write
+    did that); the node records how the base came to hold them.
+    """
+
+    @staticmethod
+    def forward(ctx, base, values, replay):
+        ctx.replay = replay
+        ctx.outside = base.new_ones(base.shape)
+        replay(ctx.outside)._array[...] = 0          # the mask: 1 outside the view, 0 inside
+        return base._array
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        return (grad * ctx.outside if needs[0] else None,
+                ctx.replay(grad) if needs[1] else None, None)
+
+
+# ================================================================== linear algebra
+class Matmul(Function):
+    """y = a @ b (batched, broadcasting);   ∂J/∂a = g @ bᵀ, ∂J/∂b = aᵀ @ g
+
+    A 1-D a is a row vector (1, k) and a 1-D b a column vector (k, 1); the
+    dimension they add is removed again from the gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp(a).matmul(a._array, b._array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:                  # the dot product
+            return grad * b, grad * a
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad.unsqueeze(-2) if a.ndim == 1 else grad
+        g = g.unsqueeze(-1) if b.ndim == 1 else g
+        grad_a = unbroadcast(g @ b2.mT, a2.shape).reshape(a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(a2.mT @ g, b2.shape).reshape(b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """y = x Wᵀ + b for x (…, in), W (out, in), b (out,);   ∂J/∂x = g W,  ∂J/∂W = gᵀ x,  ∂J/∂b = Σ g
+
+    A primitive rather than matmul + add: one node instead of three, the same values.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ns = xp(x)
+        y = ns.matmul(x._array, ns.matrix_transpose(weight._array))
+        return y if bias is None else y + bias._array
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_x = grad @ weight if needs[0] else None                        # (…, in)
+        if grad.ndim != 2:                                                  # all leading dims as rows
+            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        grad_w = grad.mT @ x if needs[1] else None                          # (out, in)
+        grad_b = grad.sum(0) if needs[2] else None                          # (out,)
+        return grad_x, grad_w, grad_b
+
+
+# ================================================================== softmax
+class LogSoftmax(Function):
+    """y = x − log Σ eˣ along ``dim``;   ∂J/∂x = g − softmax(x)·Σ g, with softmax(x) = eʸ"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ns, a = xp(x), x._array
+        shifted = a - ns.max(a, axis=dim, keepdims=True)              # no overflow: the largest becomes 0
+        y = wrap(shifted - ns.log(ns.sum(ns.exp(shifted), axis=dim, keepdims=True)), x)
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+
+
+class Softmax(Function):
+    """y = eˣ / Σ eˣ along ``dim``;   ∂J/∂x = y ⊙ (g − Σ g ⊙ y)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ns, a = xp(x), x._array
+        e = ns.exp(a - ns.max(a, axis=dim, keepdims=True))
+        y = wrap(e / ns.sum(e, axis=dim, keepdims=True), x)
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+
+
+class SquaredError(Function):
+    """J = Σ (x − y)² · scale (``per_element`` keeps the squares);   ∂J/∂x = 2(x − y)·scale, ∂J/∂y = −∂J/∂x
+
+    Mean squared error with scale = 1/N, as one node: ``mse_loss``'s common case.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, scale, per_element):
+        ctx.save_for_backward(x, y)
+        ctx.scale, ctx.per_element = scale, per_element
+        diff = x._array - y._array
+        squares = diff * diff
+        return squares if per_element else xp(x).sum(squares) * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = (x - y) * (grad * (2.0 * ctx.scale))
+        return (grad_x if ctx.needs_input_grad[0] else None,
+                -grad_x if ctx.needs_input_grad[1] else None, None, None)
+
+
+class WeightedNLL(Function):
+    """J = −scale·Σ_c M[n, c]·logp[n, c], summed over n (``per_row`` keeps one loss per row);   ∂J/∂logp = −scale·M
+
+    M is a constant array of target weights — a one-hot row per sample, class weights
+    and label smoothing folded in (see ``minigrad.nn.losses``) — and scale 1/N for a mean.
+    """
+
+    @staticmethod
+    def forward(ctx, logp, m, scale, per_row):
+        ctx.m, ctx.scale, ctx.per_row = m, scale, per_row
+        ns = xp(logp)
+        picked = ns.sum(m * logp._array, axis=1)
+        return -picked if per_row else ns.sum(picked) * -scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        weights = grad._wrap(ctx.m * -ctx.scale, grad.device)            # −scale·M, a constant
+        return (weights * grad.reshape(-1, 1) if ctx.per_row else weights * grad), None, None, None
+
+
+# ================================================================== conversions
+class ToDtype(Function):
+    """The values in another dtype;   the gradient is converted back"""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return xp(x).astype(x._array, x.device.backend.dtype(dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.dtype), None
+
+
+class ToDevice(Function):
+    """The values copied to another device;   the gradient is copied back"""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.device = x.device
+        return x._wrap(device.backend.asarray(x.device.backend.to_host(x._array)), device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.device), None
+
+
+class Clone(Function):
+    """A copy with memory of its own;   the gradient passes unchanged"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp(x).asarray(x._array, copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
