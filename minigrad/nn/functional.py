@@ -1,34 +1,45 @@
 """``minigrad.nn.functional``: layers and losses as functions (PyTorch's names and arguments).
 
-Activations and normalisations are composed from the ops in ``minigrad.ops``;
-the losses live in ``minigrad.nn.losses`` and are re-exported here.
+Everything here is composed from minigrad's ops; the losses live in
+``minigrad.nn.losses`` and are re-exported.
 """
 
 import math
 
-from minigrad import ops
+from minigrad import _dtype, random
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.losses import (  # noqa: F401  (re-exported)
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    l1_loss,
-    mse_loss,
-    nll_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
+    l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 )
-from minigrad.ops import linear, log_softmax, sigmoid, softmax, softplus, tanh  # noqa: F401
-from minigrad.ops._util import ShapeError, fmt
-from minigrad.tensor import Tensor
+from minigrad.ops.linalg import linear  # noqa: F401
+from minigrad.ops.pointwise import erf, relu, sigmoid, softplus, tanh, where  # noqa: F401
+from minigrad.ops.reduction import log_softmax, softmax  # noqa: F401
+from minigrad.ops.validate import ShapeError, check_tensor, floating_only, fmt
 
 
 # ================================================================== activations
-def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
-    return ops.relu(input)
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002 - PyTorch's argument names
+    """x where x > 0, else negative_slope·x: relu(x) − slope·relu(−x)."""
+    return relu(input) - relu(-input) * negative_slope
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
-    """x where x > 0, else negative_slope·x."""
-    return ops.where(input > 0, input, input * negative_slope)
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x where x > 0, else α(eˣ − 1)."""
+    x = floating_only(input, "elu")
+    return where(x > 0, x, (x.clamp(max=0.0).expm1()) * alpha)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x·σ(x) (also called swish)."""
+    return input * sigmoid(floating_only(input, "silu"))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """x clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
+    return input.clamp(min_val, max_val)
 
 
 def gelu(input, approximate="none"):  # noqa: A002
@@ -36,20 +47,24 @@ def gelu(input, approximate="none"):  # noqa: A002
 
     exact:  0.5·x·(1 + erf(x/√2))
     tanh:   0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+    float16 inputs are computed in float32, as in PyTorch.
     """
+    x = floating_only(input, "gelu")
+    if x.dtype is _dtype.float16:
+        return gelu(x.to(_dtype.float32), approximate).to(_dtype.float16)
     if approximate == "none":
-        return input * 0.5 * (1 + ops.erf(input * (1 / math.sqrt(2))))
+        return x * 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
     if approximate == "tanh":
-        inner = (input + input ** 3 * 0.044715) * math.sqrt(2 / math.pi)
-        return input * 0.5 * (1 + ops.tanh(inner))
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
+        return x * 0.5 * (1 + tanh(inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 # ================================================================== dropout
-def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
-    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout).
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
+    """Each element zeroed with probability p, the rest scaled by 1/(1 − p) (inverted dropout).
 
-    Identity when not ``training`` or p == 0. The mask is drawn from the device's
+    The identity when not ``training`` or p = 0. The mask comes from the device's
     random stream, so ``manual_seed`` makes it reproducible.
     """
     if not 0.0 <= p <= 1.0:
@@ -58,22 +73,22 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
         return input
     if p == 1.0:
         return input * 0.0
-    keep = input.backend.generator.random(input.shape) >= p
-    scale = Tensor._wrap((keep / (1.0 - p)).astype(input._array.dtype), input.device)
-    return input * scale
+    gen = random.default_generator(input.device) if generator is None else generator
+    keep = input._wrap(gen.uniform(input.shape, input.dtype), input.device) >= p
+    return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
 
 
 # ================================================================== normalisation
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
-    """(x - mean) / √(var + eps) · weight + bias over the trailing ``normalized_shape`` dims (biased var)."""
+    """(x − mean) / √(var + eps) · weight + bias over the trailing ``normalized_shape`` dims (biased var)."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
-        raise ShapeError(f"layer_norm: input of shape {fmt(input.shape)} does not end in normalized_shape {normalized_shape}")
+        raise ShapeError(f"layer_norm: input of shape {fmt(input.shape)} does not end in normalized_shape "
+                         f"{normalized_shape}")
     dims = tuple(range(-len(normalized_shape), 0))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
+    centered = input - input.mean(dims, keepdim=True)
     var = (centered * centered).mean(dims, keepdim=True)
-    out = centered / ops.sqrt(var + eps)
+    out = centered / (var + eps).sqrt()
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -85,8 +100,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) of (N, C) or (N, C, L) input.
 
-    Training: batch statistics normalise; running estimates move as
-    r ← (1 - momentum)·r + momentum·batch_stat, with the unbiased batch variance.
+    Training: batch statistics normalise, and running estimates move as
+    r ← (1 − momentum)·r + momentum·batch_stat, with the unbiased batch variance.
     Evaluation: the running estimates normalise.
     """
     if input.ndim not in (2, 3):
@@ -97,8 +112,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = input.numel() // channels
         if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
-                             f"{fmt(input.shape)}")
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
+                             f"shape {fmt(input.shape)}")
         mean = input.mean(dims, keepdim=True)
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
@@ -110,7 +125,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = running_mean.reshape(view)
         var = running_var.reshape(view)
         centered = input - mean
-    out = centered / ops.sqrt(var + eps)
+    out = centered / (var + eps).sqrt()
     if weight is not None:
         out = out * weight.reshape(view)
     if bias is not None:
@@ -118,31 +133,45 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
-# ================================================================== embedding
+def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+    """x / max(‖x‖_p, eps) along ``dim``."""
+    norm = input.norm(p, dim, keepdim=True)
+    return input / norm.clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along ``dim`` (broadcasting)."""
+    dot = (x1 * x2).sum(dim)
+    return dot / (x1.norm(2, dim).clamp(min=eps) * x2.norm(2, dim).clamp(min=eps))
+
+
+# ================================================================== embedding and encoding
 def embedding(input, weight, padding_idx=None):  # noqa: A002
     """Rows of ``weight`` picked by the integer ``input``; the ``padding_idx`` row receives no gradient."""
+    check_tensor(input, "embedding")
     if input.dtype.is_floating_point:
         raise TypeError(f"embedding: expected integer indices, got {input.dtype}")
-    if input.numel() and (input.max().item() >= weight.shape[0] or input.min().item() < 0):
-        raise IndexError(f"embedding: index out of range: indices must be in [0, {weight.shape[0]}), got "
-                         f"[{input.min().item()}, {input.max().item()}]")
+    if input.device.backend.checks_values and input.numel():
+        low, high = int(input.min().item()), int(input.max().item())
+        if low < 0 or high >= weight.shape[0]:
+            raise IndexError(f"embedding: index out of range: indices must be in [0, {weight.shape[0]}), got "
+                             f"[{low}, {high}]")
     out = weight[input]
     if padding_idx is not None:
-        # NOTE: same values, but the rows picked by padding_idx take their value from a detached copy.
-        keep = (input != padding_idx).unsqueeze(-1)
-        out = ops.where(keep, out, out.detach())
+        # NOTE: the same values, but rows picked by padding_idx come from a detached copy: no gradient.
+        out = where((input != padding_idx).unsqueeze(-1), out, out.detach())
     return out
 
 
-# ================================================================== misc
 def one_hot(tensor, num_classes=-1):
     """An int64 (…, num_classes) tensor with a 1 at each index."""
     if num_classes < 0:
         num_classes = int(tensor.max().item()) + 1
-    xp = tensor.backend.xp
-    out = (tensor._array[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return Tensor._wrap(out, tensor.device)
+    backend = tensor.device.backend
+    classes = backend.xp.arange(num_classes, device=backend.array_device)
+    hits = backend.xp.reshape(tensor._array, tensor.shape + (1,)) == classes
+    return tensor._wrap(backend.xp.astype(hits, backend.dtype(_dtype.int64)), tensor.device)
 
 
 def flatten(input, start_dim=1, end_dim=-1):  # noqa: A002
-    return ops.flatten(input, start_dim, end_dim)
+    return input.flatten(start_dim, end_dim)

@@ -14,20 +14,11 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __new__(cls, data=None, requires_grad=True):
-        from minigrad.ops.creation import empty
-
         if data is None:
-            data = empty(0)
+            data = Tensor(())
         p = object.__new__(cls)
-        p._array = data._array
-        p._device = data._device
-        p._requires_grad = False
-        p.grad = None
-        p.grad_fn = None
-        p._output_nr = 0
-        p._version_counter = None
-        p._retains_grad = False
-        p._grad_storage = None
+        Tensor._init(p, data._array, data.device)
+        p._counter = data._version_counter()     # the same memory: changes through either are counted once
         if requires_grad:
             p.requires_grad = True
         return p
@@ -38,5 +29,3 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("minigrad tensors are saved with minigrad.save, never pickled")

@@ -1,6 +1,5 @@
 """Activation layers: thin modules over ``minigrad.nn.functional``."""
 
-from minigrad import ops
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
 
@@ -12,7 +11,7 @@ class ReLU(Module):
         super().__init__()
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument names
-        return ops.relu(input)
+        return F.relu(input)
 
 
 class LeakyReLU(Module):
@@ -29,14 +28,68 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
+class ELU(Module):
+    """x if x > 0 else α(eˣ − 1)"""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input):  # noqa: A002
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SiLU(Module):
+    """x·σ(x)"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+
+    def forward(self, input):  # noqa: A002
+        return F.silu(input)
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val]"""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input):  # noqa: A002
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Softplus(Module):
+    """(1/β)·ln(1 + e^(βx)), linear past ``threshold``"""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
 class Tanh(Module):
     def forward(self, input):  # noqa: A002
-        return ops.tanh(input)
+        return F.tanh(input)
 
 
 class Sigmoid(Module):
     def forward(self, input):  # noqa: A002
-        return ops.sigmoid(input)
+        return F.sigmoid(input)
 
 
 class GELU(Module):
@@ -67,7 +120,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):  # noqa: A002
-        return ops.softmax(input, _legacy_softmax_dim(input.ndim) if self.dim is None else self.dim)
+        return F.softmax(input, _legacy_softmax_dim(input.ndim) if self.dim is None else self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -75,4 +128,4 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, input):  # noqa: A002
-        return ops.log_softmax(input, _legacy_softmax_dim(input.ndim) if self.dim is None else self.dim)
+        return F.log_softmax(input, _legacy_softmax_dim(input.ndim) if self.dim is None else self.dim)

@@ -2,13 +2,14 @@
 
 import math
 
-from minigrad import ops
+from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops._util import ShapeError, fmt
-from minigrad.ops.nn import Linear as LinearFunction
+from minigrad.ops.creation import empty
+from minigrad.ops.primitives import Linear as LinearFunction
+from minigrad.ops.validate import ShapeError, fmt, is_tensor
 
 
 class Linear(Module):
@@ -25,8 +26,8 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(ops.empty(out_features, in_features, device=device, dtype=dtype))
-        self.bias = Parameter(ops.empty(out_features, device=device, dtype=dtype)) if bias else None
+        self.weight = Parameter(empty(out_features, in_features, device=device, dtype=dtype))
+        self.bias = Parameter(empty(out_features, device=device, dtype=dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -36,12 +37,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument names
+        if not is_tensor(input) or input.dtype is not self.weight.dtype:
+            return F.linear(input, self.weight, self.bias)   # raises, naming the problem
         shape = input._array.shape
         if not shape or shape[-1] != self.in_features:
             raise ShapeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                              f"expected input (*, {self.in_features}), got {fmt(shape)}")
-        if input._array.dtype != self.weight._array.dtype:
-            F.linear(input, self.weight, self.bias)  # raises, naming both dtypes
         return LinearFunction.apply(input, self.weight, self.bias)  # the checks F.linear makes are done
 
     def extra_repr(self):
@@ -66,7 +67,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input):  # noqa: A002
-        return ops.flatten(input, self.start_dim, self.end_dim)
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -82,14 +83,12 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings {num_embeddings}")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = Parameter(ops.empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            from minigrad.autograd.grad_mode import no_grad
-
             with no_grad():
                 self.weight[self.padding_idx] = 0.0
 

@@ -1,23 +1,25 @@
-"""``Module``: the base class of layers and models, with PyTorch's registration rules.
+"""``Module``: the base class of layers and models, with PyTorch's registration rules and hooks.
 
 Assigning a ``Parameter`` or a ``Module`` to an attribute registers it; buffers
 (running statistics) are registered with ``register_buffer``. A module lists
 its own parameters before its children's, in registration order, which is the
-order optimizers index their state by.
+order optimizers index their state by. Calling a module runs its forward
+hooks around ``forward`` (``hooks.py`` has the backward ones).
 """
 
+import copy
 from collections import OrderedDict, namedtuple
 
 from minigrad import _dtype
 from minigrad.autograd.grad_mode import no_grad
+from minigrad.nn.modules import hooks
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor, clear_grads
-from minigrad.tensor_convert import ToShortcuts
+from minigrad.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-class Module(ToShortcuts):
+class Module:
     """Base class for all layers and models; subclasses define ``forward``.
 
     Example:
@@ -36,12 +38,38 @@ class Module(ToShortcuts):
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        for name in hooks.HOOK_TABLES:
+            object.__setattr__(self, name, OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")  # abstract
 
     def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]:
+            return hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` before ``forward``; a returned value (a tuple, or one input) replaces the inputs."""
+        return hooks.add(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` after ``forward``; a returned value replaces the output."""
+        return hooks.add(self._forward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` when the gradients of the outputs are known; may return new ones."""
+        return hooks.add(self._backward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` when the gradients of the inputs are computed.
+
+        A returned tuple replaces ``grad_input``. Inputs that do not require grad
+        appear as None (and, when none does, the hook runs with the output gradients).
+        """
+        return hooks.add(self._backward_hooks, hook)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -177,7 +205,14 @@ class Module(ToShortcuts):
         return self
 
     def zero_grad(self, set_to_none=True):
-        clear_grads(self.parameters(), set_to_none)
+        """Clear every parameter's gradient: to None (the next backward makes new ones), or to zeros in place."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    with no_grad():
+                        p.grad.zero_()
 
     # ------------------------------------------------------------------ device and dtype
     def to(self, *args, device=None, dtype=None):
@@ -206,9 +241,10 @@ class Module(ToShortcuts):
                 if p is None:
                     continue
                 new = convert(p)
-                p._array, p._device = new._array, new._device
-                if p.grad is not None:
-                    p.grad = convert(p.grad)
+                grad = None if p.grad is None else convert(p.grad)
+                p._grad = None
+                p.data = new
+                p.grad = grad
             for name, b in list(m._buffers.items()):
                 if b is not None:
                     setattr(m, name, convert(b))
@@ -272,6 +308,32 @@ class Module(ToShortcuts):
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def __deepcopy__(self, memo):
+        """A copy of the module with parameters and buffers of their own (``copy.deepcopy(model)``)."""
+        out = object.__new__(type(self))
+        memo[id(self)] = out
+        for key, value in self.__dict__.items():
+            object.__setattr__(out, key, copy.deepcopy(value, memo))
+        return out
+
+    def __getstate__(self):
+        raise TypeError("minigrad modules are not pickled: save model.state_dict() with minigrad.save")
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._buffers) + list(self._modules)

@@ -1,10 +1,11 @@
 """Dropout and the normalisation layers (LayerNorm, BatchNorm1d)."""
 
-from minigrad import _dtype, ops
+from minigrad import _dtype
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops._util import ShapeError, fmt
+from minigrad.ops.creation import ones, tensor, zeros
+from minigrad.ops.validate import ShapeError, fmt
 
 
 class Dropout(Module):
@@ -30,8 +31,8 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        self.weight = Parameter(ops.ones(shape, device=device, dtype=dtype)) if elementwise_affine else None
-        self.bias = Parameter(ops.zeros(shape, device=device, dtype=dtype)) if elementwise_affine and bias else None
+        self.weight = Parameter(ones(shape, device=device, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(zeros(shape, device=device, dtype=dtype)) if elementwise_affine and bias else None
 
     def forward(self, input):  # noqa: A002
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -54,12 +55,12 @@ class BatchNorm1d(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(ops.ones(num_features, device=device, dtype=dtype)) if affine else None
-        self.bias = Parameter(ops.zeros(num_features, device=device, dtype=dtype)) if affine else None
+        self.weight = Parameter(ones(num_features, device=device, dtype=dtype)) if affine else None
+        self.bias = Parameter(zeros(num_features, device=device, dtype=dtype)) if affine else None
         if track_running_stats:
-            self.register_buffer("running_mean", ops.zeros(num_features, device=device, dtype=dtype))
-            self.register_buffer("running_var", ops.ones(num_features, device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked", ops.tensor(0, dtype=_dtype.int64, device=device))
+            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=_dtype.int64, device=device))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
