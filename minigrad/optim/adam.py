@@ -2,13 +2,48 @@
 
 import math
 
-from minigrad.optim.optimizer import Optimizer, effective_grad, grad_expression
+from minigrad.optim.elementwise import maximum, sqrt
+from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
+
+
+def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, amsgrad,
+         maximize, decoupled):
+    """One Adam step on arrays (or numbers); returns θ, m, v and v_max, updated.
+
+    The symbols are those of ``Adam``'s docstring: param = θ, grad = ∇J(θ), exp_avg = m,
+    exp_avg_sq = v, max_exp_avg_sq = v_max, lr = η, step = t. Arrays are updated in place
+    (``m *= β1`` changes m's memory); numbers are simply replaced.
+    """
+    g = -grad if maximize else grad
+    if decoupled:
+        param *= 1 - lr * weight_decay                                # θ ← θ(1 − ηλ)        (AdamW)
+    elif weight_decay != 0:
+        g = g + weight_decay * param                                  # g ← g + λθ           (Adam)
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * (g * g)                               # v ← β2·v + (1 − β2)·g²
+    if amsgrad:
+        max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)          # v_max ← max(v_max, v)
+    v = max_exp_avg_sq if amsgrad else exp_avg_sq
+    param -= adam_rate(v, lr, beta1, beta2, eps, step) * exp_avg      # θ ← θ − η·m̂/(√v̂ + ε)
+    return param, exp_avg, exp_avg_sq, max_exp_avg_sq
+
+
+def adam_rate(v, lr, beta1, beta2, eps, step):
+    """The effective learning rate r with θ ← θ − r·m: the same step as η·m̂/(√v̂ + ε).
+
+    m̂ = m/(1 − β1ᵗ) and v̂ = v/(1 − β2ᵗ), with the corrections applied to the numbers
+    rather than to the arrays: r = η/(1 − β1ᵗ) · c/(√v + ε·c), where c = √(1 − β2ᵗ).
+    """
+    c = math.sqrt(1 - beta2 ** step)
+    return (lr / (1 - beta1 ** step) * c) / (sqrt(v) + eps * c)
 
 
 class Adam(Optimizer):
     r"""Adam: a step along the averaged gradient m, scaled per element by 1/√v.
 
-    Algorithm (PyTorch's; t counts a parameter's steps from 1)::
+    Algorithm (PyTorch's; t counts a parameter's steps from 1; the code is ``adam`` above)::
 
         input: η (lr), β1, β2 (betas), ε, λ (weight_decay), amsgrad, maximize
         initialise: m ← 0, v ← 0, v_max ← 0
@@ -20,13 +55,14 @@ class Adam(Optimizer):
         m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
         θ ← θ − η·m̂ / (√v̂ + ε)
 
-    The code applies the corrections as PyTorch does, step_size = η/(1 − β1ᵗ) and
-    denom = √v/√(1 − β2ᵗ) + ε, which is the same update.
+    The effective learning rate of an element is η/(1 − β1ᵗ) / (√v/√(1 − β2ᵗ) + ε)
+    (``adam_rate``): large where gradients have been small, small where they have been large.
 
     Args:
         lr: η (default 1e-3). betas: (β1, β2) (default (0.9, 0.999)). eps: ε (default 1e-8).
         weight_decay: λ. amsgrad: use the running maximum of v. maximize: ascend instead.
-        fused: None uses the backend's single-pass kernel when there is one; False never; True requires it.
+        fused: None uses the compiled kernel when there is one and the tensors are large
+            enough to gain; False never; True requires it.
 
     State: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v), ``max_exp_avg_sq`` (v_max, with amsgrad).
 
@@ -34,6 +70,8 @@ class Adam(Optimizer):
     Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond" (ICLR 2018) for AMSGrad.
     """
 
+    rule = staticmethod(adam)
+    rule_state = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
@@ -42,80 +80,23 @@ class Adam(Optimizer):
                         maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
-    def _validate(self, group):
-        super()._validate(group)
-        if group["eps"] < 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+    def check_group(self, group):
+        check_non_negative(group, "eps", "weight_decay")
+        check_betas(group)
+
+    def state_names(self, group):
+        return self.rule_state if group["amsgrad"] else self.rule_state[:2]
+
+    def rule_arguments(self, group, step, new_state):
         beta1, beta2 = group["betas"]
-        if not 0.0 <= beta1 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
-        if not 0.0 <= beta2 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
-        if group["weight_decay"] < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                    step=step, amsgrad=group["amsgrad"], maximize=group["maximize"],
+                    decoupled=self.decoupled_weight_decay)
 
-    def state_buffers(self, group):
-        names = [("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
-        if group["amsgrad"]:
-            names.append(("max_exp_avg_sq", 0.0))
-        return tuple(names)
-
-    def _corrections(self, group, run):
+    def rate(self, group, state, step):
         beta1, beta2 = group["betas"]
-        step_size = group["lr"] / (1 - beta1 ** run.step)              # η / (1 − β1ᵗ)
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** run.step)       # √(1 − β2ᵗ)
-        return step_size, bias_correction2_sqrt
-
-    def update(self, group, run):
-        beta1, beta2 = group["betas"]
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        step_size, bias_correction2_sqrt = self._corrections(group, run)
-        coupled_wd = 0.0 if self.decoupled_weight_decay else wd
-        if run.kernels is not None:
-            g = grad_expression(group["maximize"], coupled_wd)
-            statements = []
-            if self.decoupled_weight_decay and wd:
-                statements.append("param = param * one_minus_lr_wd")
-            statements += [f"exp_avg = beta1 * exp_avg + one_minus_beta1 * {g}",
-                           f"exp_avg_sq = beta2 * exp_avg_sq + one_minus_beta2 * {g} * {g}"]
-            v = "exp_avg_sq"
-            if group["amsgrad"]:
-                statements.append("max_exp_avg_sq = where(max_exp_avg_sq > exp_avg_sq, max_exp_avg_sq, exp_avg_sq)")
-                v = "max_exp_avg_sq"
-            statements.append(f"param = param - step_size * exp_avg / (sqrt({v}) / bias_correction2_sqrt + eps)")
-            arrays = {"param": run.param, "grad": run.grad, **run.state}
-            scalars = run.scalars(beta1=beta1, beta2=beta2, one_minus_beta1=1 - beta1, one_minus_beta2=1 - beta2,
-                                  step_size=step_size, bias_correction2_sqrt=bias_correction2_sqrt, eps=eps,
-                                  weight_decay=coupled_wd, one_minus_lr_wd=1 - lr * wd)
-            run.kernels.run(tuple(statements), arrays, scalars)
-            return
-        xp = run.xp
-        if self.decoupled_weight_decay and wd:
-            run.param *= 1 - lr * wd                                   # θ ← θ(1 − ηλ)   (AdamW)
-        g = effective_grad(run, group["maximize"], coupled_wd)
-        m, v, work = run.state["exp_avg"], run.state["exp_avg_sq"], run.scratch[0]
-        m *= beta1
-        xp.multiply(g, 1 - beta1, out=work)
-        m += work                                                      # m ← β1·m + (1 − β1)·g
-        v *= beta2
-        xp.multiply(g, g, out=work)
-        work *= 1 - beta2
-        v += work                                                      # v ← β2·v + (1 − β2)·g²
-        if group["amsgrad"]:
-            v_max = run.state["max_exp_avg_sq"]
-            xp.maximum(v_max, v, out=v_max)                            # v_max ← max(v_max, v)
-            v = v_max
-        xp.sqrt(v, out=work)
-        work /= bias_correction2_sqrt
-        work += eps                                                    # denom = √v/√(1 − β2ᵗ) + ε
-        xp.divide(m, work, out=work)
-        work *= step_size
-        run.param -= work                                              # θ ← θ − step_size·m/denom
-
-    def rate(self, group, run):
-        step_size, bias_correction2_sqrt = self._corrections(group, run)
-        v = run.state["max_exp_avg_sq" if group["amsgrad"] else "exp_avg_sq"]
-        return step_size / (run.xp.sqrt(v) / bias_correction2_sqrt + group["eps"])
+        v = state["max_exp_avg_sq" if group["amsgrad"] else "exp_avg_sq"]
+        return adam_rate(v, group["lr"], beta1, beta2, group["eps"], step)
 
 
 class AdamW(Adam):

@@ -1,21 +1,28 @@
-"""``Optimizer``: the loop every optimizer shares; subclasses write only their update rule.
+"""``Optimizer``: the loop every optimizer shares; each subclass writes only its update rule.
 
-For each parameter group, the parameters are kept in flat buffers (see
-``_flat.py``), so a step is a few whole-array operations however many tensors
-the model has. Each subclass provides:
+A subclass provides:
 
-* ``state_buffers(group)``: the names and initial values of its per-element state;
-* ``update(group, run)``: the rule, in place, on one ``Run`` of flat arrays —
-  through the backend's fused kernel when one is available, else in plain
-  array operations;
-* ``rate(group, run)``: the per-element step size it is applying (for ``effective_lr``).
+* ``rule``: the update as a function of arrays, ``(θ, g, *state, **arguments) → (θ, *state)``,
+  written once in the symbols of its docstring (``sgd``, ``adam``, …);
+* ``state_names(group)``: the per-element state the rule keeps, in the rule's order;
+* ``rule_arguments(group, step, new_state)``: the numbers the rule takes this step
+  (η, β, the step count t, …) — fed fresh every step, so a scheduler's change takes effect;
+* ``rate(group, state, step)``: the effective learning rate it applies, per element.
+
+``step()`` hands each parameter's values, gradient and state to the rule. For
+speed the parameters of a group live in one flat array per device and dtype
+(``flat.py``), so small parameters are updated together in one call of the
+rule, and large ones in cache-sized blocks; with ``fused`` the rule runs as one
+compiled loop (``minigrad/accel/``). Gradients arrive through ``.grad`` as usual.
 """
 
+import copy
 import math
 
-from minigrad.autograd.grad_mode import config, enable_grad, no_grad
-from minigrad.optim._flat import FlatBucket
-from minigrad.tensor import Tensor, clear_grads
+from minigrad import accel
+from minigrad.autograd.grad_mode import enable_grad, no_grad
+from minigrad.optim.flat import FlatStorage
+from minigrad.tensor import Tensor
 
 
 class Optimizer:
@@ -29,16 +36,18 @@ class Optimizer:
     Attributes:
         param_groups: list of dicts holding ``params`` and every hyperparameter (a
             scheduler changes ``group["lr"]`` here).
-        state: parameter -> dict of its state tensors, created on its first step.
+        state: parameter -> dict of its state tensors (PyTorch's names), created on its first step.
     """
 
-    has_step_count = True  # whether state holds PyTorch's "step" (SGD's does not)
+    rule = None
+    rule_state = ()              # the rule's state arguments, in order (those a group does not use are passed as 0)
+    keeps_step = True            # whether state holds PyTorch's "step" (SGD's does not)
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = {}
         self.param_groups = []
-        self._buckets = []  # per group: list of FlatBucket, built on first use
+        self._storage = FlatStorage()
         self.track_updates = False
         self.last_update_ratio = {}
         if isinstance(params, Tensor):
@@ -58,11 +67,13 @@ class Optimizer:
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
 
-    # ------------------------------------------------------------------ groups
+    # ================================================================== groups and their hyperparameters
     def add_param_group(self, param_group):
         """Add a group of parameters with its own hyperparameters (missing ones from ``defaults``)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"add_param_group: expected a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise KeyError("add_param_group: the group has no 'params'")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
@@ -73,254 +84,259 @@ class Optimizer:
         group = dict(self.defaults)
         group.update(param_group)
         group["params"] = params
-        self._validate(group)
+        self.validate(group)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
-        self._buckets.append(None)
 
-    def _validate(self, group):
-        """Reject invalid hyperparameters with a ValueError naming the argument (overridden per rule)."""
-        if group["lr"] < 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
+    def validate(self, group):
+        """Reject bad hyperparameters with a ValueError naming the option and its value."""
+        for name, value in group.items():
+            if name == "params":
+                continue
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            for v in values:
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise ValueError(f"{type(self).__name__}: invalid {name} value {value!r} (it must be finite)")
+        lr = group.get("lr")
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr!r} (it must be a finite number >= 0)")
+        self.check_group(group)
 
-    # ------------------------------------------------------------------ stepping
+    def check_group(self, group):
+        """Subclasses check their own options here (raise ValueError naming the option)."""
+
+    # ================================================================== stepping
     def zero_grad(self, set_to_none=True):
-        """Clear every parameter's gradient (to None by default, or to zeros in place).
+        """Clear every parameter's gradient.
 
-        Unlike PyTorch, the next backward writes the new gradient into the same flat
-        buffer the old one lived in, so a ``p.grad`` kept from before changes with it;
-        keep ``p.grad.clone()`` to hold on to old values.
+        With ``set_to_none`` (the default) ``.grad`` becomes None and the next backward
+        makes a new tensor, so a ``.grad`` kept from before keeps its values; otherwise
+        the existing ``.grad`` is zeroed in place.
         """
         for group in self.param_groups:
-            clear_grads(group["params"], set_to_none)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    with no_grad():
+                        p.grad.zero_()
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss when given.
 
         Args:
-            closure: a function that re-evaluates the model and returns the loss
-                (it runs with grad mode on).
+            closure: a function that re-evaluates the model and returns the loss (it runs with grad mode on).
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        previous, config.grad_enabled = config.grad_enabled, False  # the update is not part of any graph
-        try:
+        with no_grad():                                  # the update is not part of any graph
             for index, group in enumerate(self.param_groups):
-                for bucket in self._group_buckets(index):
-                    self._step_bucket(group, bucket)
-        finally:
-            config.grad_enabled = previous
+                self._check_lr(index, group)
+                for flat in self._storage.groups(self, index):
+                    self._step_flat(group, flat)
         return loss
 
-    def _step_bucket(self, group, bucket):
-        has_grad = bucket.collect_grads()
-        all_have = all(has_grad)
-        if not all_have and not any(has_grad):
+    def _check_lr(self, index, group):
+        lr = group["lr"]
+        if type(lr) is float and 0 <= lr < math.inf:
             return
-        if not bucket.all_registered:
-            for i, has in enumerate(has_grad):
-                if has and bucket.params[i] not in self.state:
-                    self._register_state(group, bucket, i)
-            bucket.all_registered = all(p in self.state for p in bucket.params)
-        if all_have:
-            bucket.steps += 1
-        else:
-            bucket.steps[has_grad] += 1
-            bucket.uniform = False
-        before = bucket.param.copy() if self.track_updates else None
-        kernels = self._kernels(group, bucket)
-        for run in bucket.runs(has_grad, all_have, kernels):
-            if kernels is not None:
-                self.update(group, run)
-            else:
-                for block in run.blocks():  # cache-sized pieces: the same rule, fewer trips to memory
-                    self.update(group, block)
-        if before is not None:
-            self._record_update_ratio(bucket, before, has_grad)
+        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"{type(self).__name__}.step: param_groups[{index}]['lr'] is {lr!r}; the learning rate "
+                             "must be a finite number >= 0 (a scheduler with a negative or non-finite factor?)")
 
-    def _kernels(self, group, bucket):
-        """The backend's fused kernels when ``fused`` asks for them (None: when the backend prefers them)."""
+    def _step_flat(self, group, flat):
+        updated = flat.take_grads(type(self).__name__)
+        if not updated:
+            return
+        names = self.state_names(group)
+        if not flat.has_state(updated, names):
+            for i in updated:
+                self._ensure_state(group, flat, i, names)
+        before = flat.values_copy() if self.track_updates else None
+        kernel = self._kernel(group, flat)
+        for run in flat.runs(updated, names):
+            arguments = self.rule_arguments(group, run.step, run.new_state)
+            for block in run.blocks(kernel):
+                block.apply(self.rule, arguments, kernel, self.rule_state)
+        flat.finish_step(updated, names)
+        if before is not None:
+            self.last_update_ratio.update(flat.update_ratios(before, updated))
+
+    def _kernel(self, group, flat):
+        """The compiled kernel for this rule when ``fused`` allows it and it pays (see ``minigrad.accel``)."""
         fused = group.get("fused")
         if fused is False:
             return None
-        kernels = bucket.backend.fused_kernels()
-        if kernels is None:
+        kernel = accel.kernel(self.rule, self.rule_state, flat.device, flat.dtype)
+        if kernel is None:
             if fused:
-                raise RuntimeError(f"{type(self).__name__}(fused=True): no fused kernels on {bucket.device}; "
-                                   "install numba (pip install 'minigrad[fast]') or pass fused=None")
+                raise RuntimeError(f"{type(self).__name__}(fused=True): {accel.unavailable_reason(flat.device, flat.dtype)}")
             return None
-        if bucket.param.dtype.name not in kernels.dtypes:
-            if fused:
-                raise RuntimeError(f"{type(self).__name__}(fused=True): the {kernels.name} kernels take "
-                                   f"{' or '.join(kernels.dtypes)} parameters, not {bucket.param.dtype.name}; "
-                                   "pass fused=None to use the plain path for them")
+        if fused is None and not accel.worth_it(flat.device, flat.size):
             return None
-        return kernels if fused or kernels.preferred else None
+        return kernel
 
-    # ------------------------------------------------------------------ flat buffers and state
-    def _group_buckets(self, index):
-        buckets = self._buckets[index]
-        if buckets is None or not all(b.intact() for b in buckets):
-            buckets = self._rebuild_buckets(index, buckets)
-        return buckets
-
-    def _rebuild_buckets(self, index, old):
-        """Put the group's parameters into flat buffers (one per device and dtype), carrying state over."""
-        saved = {}
-        for bucket in old or ():
-            bucket.release()
-            for p in bucket.params:
-                if p in self.state:
-                    saved[p] = {k: (v.detach().to(p.device).to(p.dtype) if k != "step" else float(v.item()))
-                                for k, v in self.state.pop(p).items()}
-        by_kind = {}
-        for p in self.param_groups[index]["params"]:
-            by_kind.setdefault((str(p.device), p._array.dtype.str), []).append(p)
-        buckets = [FlatBucket(params) for params in by_kind.values()]
-        self._buckets[index] = buckets
-        for bucket in buckets:
-            for i, p in enumerate(bucket.params):
-                if p in saved:
-                    self._load_param_state(self.param_groups[index], bucket, i, saved[p])
-        return buckets
-
-    def _register_state(self, group, bucket, i):
-        """Create parameter i's state entries: views of the flat state buffers (made on first need)."""
-        entry = {}
-        if self.has_step_count:
-            entry["step"] = bucket.step_view(i)
-        for name, fill in self.state_buffers(group):
-            bucket.state_array(name, fill)
-            entry[name] = bucket.state_view(name, i)
-        self.state[bucket.params[i]] = entry
-
-    def _load_param_state(self, group, bucket, i, values):
-        self._register_state(group, bucket, i)
-        entry = self.state[bucket.params[i]]
-        if "step" in values:
-            bucket.steps[i] = float(values["step"].item() if isinstance(values["step"], Tensor) else values["step"])
-        elif values:
-            bucket.steps[i] = 1.0  # SGD keeps no count; a saved momentum buffer means it has stepped
-        bucket.uniform = False
-        for name, value in values.items():
-            if name == "step":
-                continue
+    def _ensure_state(self, group, flat, i, names):
+        """Create parameter i's state entries (views of the flat state arrays) on its first step."""
+        p = flat.params[i]
+        entry = self.state.get(p)
+        if entry is None:
+            entry = self.state[p] = {}
+            if self.keeps_step:
+                entry["step"] = flat.step_tensor(i)
+        for name in names:
             if name not in entry:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected state {name!r} "
-                                 f"(the optimizer's options do not use it)")
-            if tuple(value.shape) != tuple(entry[name].shape):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: state {name!r} has shape "
-                                 f"{tuple(value.shape)}, expected {tuple(entry[name].shape)}")
-            entry[name].copy_(value)
+                flat.state_array(name, self.initial_state(group, name))
+                flat.mark_new(name, i)
+                entry[name] = flat.state_tensor(name, i)
 
-    # ------------------------------------------------------------------ state_dict
-    def state_dict(self):
-        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}`` as in PyTorch.
+    # ================================================================== for subclasses
+    def state_names(self, group):
+        """The names of the per-element state buffers the rule keeps, in the rule's argument order."""
+        return ()
 
-        NOTE: unlike PyTorch, the state tensors are copies, so a saved state_dict
-        does not change as training goes on.
-        """
-        index_of, groups, counter = {}, [], 0
-        for group in self.param_groups:
-            packed = {k: v for k, v in group.items() if k != "params"}
-            packed["params"] = list(range(counter, counter + len(group["params"])))
-            for offset, p in enumerate(group["params"]):
-                index_of[id(p)] = counter + offset
-            counter += len(group["params"])
-            groups.append(packed)
-        state = {}
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p in self.state:
-                    state[index_of[id(p)]] = {k: v.clone() for k, v in self.state[p].items()}
-        return {"state": state, "param_groups": groups}
+    def initial_state(self, group, name):
+        """The value a state buffer starts from (0 unless the method says otherwise)."""
+        return 0.0
 
-    def load_state_dict(self, state_dict):
-        """Restore hyperparameters and state saved by ``state_dict`` (moved to each parameter's device)."""
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the optimizer has "
-                             f"{len(self.param_groups)}")
-        for saved, own in zip(groups, self.param_groups):
-            if len(saved["params"]) != len(own["params"]):
-                raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
-                                 f"optimizer's group ({len(saved['params'])} vs {len(own['params'])} parameters)")
-        states = {int(k): v for k, v in state_dict["state"].items()}
-        self.state = {}
-        for index, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            for key, value in saved.items():
-                if key != "params":
-                    own[key] = tuple(value) if key == "betas" else value
-            self._validate(own)
-            position_of = {id(p): position for p, position in zip(own["params"], saved["params"])}
-            for bucket in self._group_buckets(index):
-                bucket.reset_state()  # what is not in the state dict starts afresh
-                for i, p in enumerate(bucket.params):
-                    position = position_of[id(p)]
-                    if position in states:
-                        self._load_param_state(own, bucket, i, states[position])
+    def rule_arguments(self, group, step, new_state):
+        """The keyword arguments of ``rule`` for this step: hyperparameters and per-step numbers."""
+        raise NotImplementedError(f"{type(self).__name__} must define rule_arguments(group, step, new_state)")  # abstract
 
-    # ------------------------------------------------------------------ seeing the learning rate
+    def rate(self, group, state, step):
+        """The per-element effective learning rate (an array or a number) given a parameter's state arrays."""
+        raise NotImplementedError(f"{type(self).__name__} must define rate(group, state, step)")  # abstract
+
+    # ================================================================== seeing the learning rate
     def effective_lr(self):
         """The per-element step size each parameter is getting now: {parameter: tensor of its shape}.
 
-        η for SGD; η_t/(√s+ε) for Adagrad; η/(√v+ε) for RMSprop; η/(1-β1ᵗ) / (√v/√(1-β2ᵗ) + ε)
-        for Adam. Parameters that have not stepped yet report the rate of their first step.
+        η for SGD; η_t/(√s + ε) for Adagrad; η/(√v + ε) for RMSprop; η/(1 − β1ᵗ) / (√v/√(1 − β2ᵗ) + ε)
+        for Adam — the very expressions the update rules multiply the gradient (or its
+        average) by. Parameters that have not stepped yet report the rate of their first step.
         """
         rates = {}
         with no_grad():
             for index, group in enumerate(self.param_groups):
-                for bucket in self._group_buckets(index):
-                    for i, p in enumerate(bucket.params):
-                        for name, fill in self.state_buffers(group):
-                            bucket.state_array(name, fill)
-                        run = bucket._run(bucket.slices[i].start, bucket.slices[i].stop, max(float(bucket.steps[i]), 1.0),
-                                          None)
-                        rate = self.rate(group, run)
-                        full = bucket.xp.broadcast_to(bucket.xp.asarray(rate, dtype=run.dtype), run.param.shape)
-                        rates[p] = Tensor._wrap(full.reshape(p.shape).copy(), p.device)
+                names = self.state_names(group)
+                for flat in self._storage.groups(self, index):
+                    for i, p in enumerate(flat.params):
+                        state = {name: flat.state_view(name, i, self.initial_state(group, name)) for name in names}
+                        step = max(flat.steps[i], 1)
+                        rates[p] = flat.as_tensor(self.rate(group, state, step), i)
         return rates
 
-    def _record_update_ratio(self, bucket, before, has_grad):
-        xp = bucket.xp
-        for p, sl, has in zip(bucket.params, bucket.slices, has_grad):
-            if has:
-                delta = float(xp.linalg.norm(bucket.param[sl] - before[sl]))
-                weight = float(xp.linalg.norm(before[sl]))
-                self.last_update_ratio[p] = delta / weight if weight > 0 else math.inf
+    # ================================================================== saving and restoring
+    def state_dict(self):
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``, as in PyTorch.
 
-    # ------------------------------------------------------------------ for subclasses
-    def state_buffers(self, group):
-        """(name, initial value) of each per-element state buffer the rule uses."""
-        return ()
+        NOTE: unlike PyTorch, the state tensors are copies, so a saved state_dict does
+        not change as training goes on.
+        """
+        groups, state, counter = [], {}, 0
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = list(range(counter, counter + len(group["params"])))
+            for offset, p in enumerate(group["params"]):
+                if p in self.state:
+                    state[counter + offset] = {k: v.clone() for k, v in self.state[p].items()}
+            counter += len(group["params"])
+            groups.append(packed)
+        return {"state": state, "param_groups": groups}
 
-    def update(self, group, run):
-        raise NotImplementedError(f"{type(self).__name__} must define update(group, run)")  # abstract
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state saved by ``state_dict`` (moved to each parameter's device).
 
-    def rate(self, group, run):
-        raise NotImplementedError(f"{type(self).__name__} must define rate(group, run)")  # abstract
+        Everything is checked first: on any error the optimizer is left exactly as it was.
+        """
+        groups, states = self._checked_state_dict(state_dict)
+        for saved, own in zip(groups, self.param_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    own[key] = tuple(value) if key == "betas" else value
+        self.state = {}
+        self._storage.reset()
+        for index, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            position_of = {id(p): position for p, position in zip(own["params"], saved["params"])}
+            for flat in self._storage.groups(self, index):
+                for i, p in enumerate(flat.params):
+                    values = states.get(position_of[id(p)])
+                    if values:
+                        self._load_param_state(own, flat, i, values)
+
+    def _checked_state_dict(self, state_dict):
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            missing = [k for k in ("state", "param_groups") if not isinstance(state_dict, dict) or k not in state_dict]
+            raise ValueError(f"{name}: the state dict lacks {', '.join(repr(k) for k in missing)}")
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{name}: loaded state dict has {len(groups)} parameter groups, the optimizer has "
+                             f"{len(self.param_groups)}")
+        for saved, own in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(f"{name}: loaded state dict contains a parameter group that doesn't match the size "
+                                 f"of optimizer's group ({len(saved['params'])} vs {len(own['params'])} parameters)")
+            trial = dict(own)
+            trial.update({k: (tuple(v) if k == "betas" else v) for k, v in saved.items() if k != "params"})
+            self.validate(trial)
+        states = {int(k): v for k, v in state_dict["state"].items()}
+        for saved, own in zip(groups, self.param_groups):
+            trial = dict(own)
+            trial.update({k: v for k, v in saved.items() if k != "params"})
+            allowed = set(self.state_names(trial)) | {"step"}
+            for position, p in zip(saved["params"], own["params"]):
+                for key, value in states.get(position, {}).items():
+                    if key not in allowed:
+                        raise ValueError(f"{name}: unexpected state {key!r} for parameter {position} (the "
+                                         "optimizer's options do not use it)")
+                    if key != "step" and tuple(value.shape) != tuple(p.shape):
+                        raise ValueError(f"{name}: state {key!r} of parameter {position} has shape "
+                                         f"{tuple(value.shape)}, expected {tuple(p.shape)}")
+        return groups, states
+
+    def _load_param_state(self, group, flat, i, values):
+        p = flat.params[i]
+        step = values.get("step")
+        flat.steps[i] = int(float(step.item() if isinstance(step, Tensor) else step)) if step is not None else 1
+        entry = self.state[p] = {}
+        if self.keeps_step:
+            entry["step"] = flat.step_tensor(i)
+        for name in self.state_names(group):
+            if name in values:
+                flat.state_array(name, self.initial_state(group, name))
+                flat.load_state(name, i, values[name])
+                entry[name] = flat.state_tensor(name, i)
+
+    def __deepcopy__(self, memo):
+        """A copy with state of its own (``copy.deepcopy(optimizer)``, e.g. beside a copied model)."""
+        out = object.__new__(type(self))
+        memo[id(self)] = out
+        for key, value in self.__dict__.items():
+            out.__dict__[key] = FlatStorage() if key == "_storage" else copy.deepcopy(value, memo)
+        return out
+
+    def __getstate__(self):
+        raise TypeError("optimizers are not pickled: save optimizer.state_dict() with minigrad.save")
 
 
-def effective_grad(run, maximize, weight_decay, param_name="param"):
-    """g, negated when maximizing, plus λθ when weight decay is on (into scratch, never into .grad)."""
-    g = run.grad
-    if not maximize and not weight_decay:
-        return g
-    out = run.scratch[1]
-    if maximize:
-        run.xp.negative(g, out=out)
-    else:
-        out[...] = g
-    if weight_decay:
-        out += weight_decay * run.param
-    return out
+def check_non_negative(group, *names):
+    """A ValueError for the first option among ``names`` that is negative."""
+    for name in names:
+        if group[name] < 0:
+            label = "epsilon" if name == "eps" else name              # PyTorch's wording
+            raise ValueError(f"Invalid {label} value: {group[name]}")
 
 
-def grad_expression(maximize, weight_decay):
-    """The same g as ``effective_grad``, as text for a fused kernel."""
-    g = "(-grad)" if maximize else "grad"
-    return f"({g} + weight_decay * param)" if weight_decay else g
+def check_betas(group):
+    beta1, beta2 = group["betas"]
+    if not 0.0 <= beta1 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
+    if not 0.0 <= beta2 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {beta2}")

@@ -1,12 +1,40 @@
 """RMSprop: divide the gradient by a decaying average of its recent magnitude."""
 
-from minigrad.optim.optimizer import Optimizer, effective_grad, grad_expression
+from minigrad.optim.elementwise import sqrt
+from minigrad.optim.optimizer import Optimizer, check_non_negative
+
+
+def rmsprop(param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, eps, weight_decay, momentum, centered,
+            maximize):
+    """One RMSprop step on arrays (updated in place) or numbers; returns θ, v, b and ḡ."""
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param                                  # g ← g + λθ
+    square_avg *= alpha
+    square_avg += (1 - alpha) * (g * g)                               # v ← α·v + (1 − α)·g²
+    if centered:
+        grad_avg *= alpha
+        grad_avg += (1 - alpha) * g                                   # ḡ ← α·ḡ + (1 − α)·g
+    d = rmsprop_denominator(square_avg, grad_avg, eps, centered)      # d ← √v + ε, or √(v − ḡ²) + ε
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += g / d                                      # b ← μ·b + g/d
+        param -= lr * momentum_buffer                                 # θ ← θ − η·b
+    else:
+        param -= lr * g / d                                           # θ ← θ − η·g/d
+    return param, square_avg, momentum_buffer, grad_avg
+
+
+def rmsprop_denominator(square_avg, grad_avg, eps, centered):
+    """d = √v + ε, or √(v − ḡ²) + ε when centered: the effective learning rate is η/d."""
+    variance = square_avg - grad_avg * grad_avg if centered else square_avg
+    return sqrt(variance) + eps
 
 
 class RMSprop(Optimizer):
     r"""RMSprop: like Adagrad, but the squared gradients are averaged with decay α, so the rate holds.
 
-    Algorithm (PyTorch's)::
+    Algorithm (PyTorch's; the code is ``rmsprop`` above)::
 
         input: η (lr), α (alpha), ε, λ (weight_decay), μ (momentum), centered, maximize
         initialise: v ← 0, ḡ ← 0, b ← 0
@@ -18,15 +46,21 @@ class RMSprop(Optimizer):
         if μ > 0:    b ← μ·b + g/d;  θ ← θ − η·b
         else:        θ ← θ − η·g/d
 
+    The effective learning rate η/d follows the recent gradients' size up and down,
+    where Adagrad's only falls.
+
     Args:
         lr: η (default 1e-2). alpha: α (default 0.99). eps: ε (default 1e-8). weight_decay: λ.
         momentum: μ. centered: normalise by the estimated variance instead of the raw second moment.
-        maximize: ascend instead. fused: None uses the backend's single-pass kernel when there is one.
+        maximize: ascend instead. fused: None uses the compiled kernel when there is one and it pays.
 
     State: ``step``, ``square_avg`` (v), ``momentum_buffer`` (b, when μ > 0), ``grad_avg`` (ḡ, when centered).
 
     Reference: Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e (2012).
     """
+
+    rule = staticmethod(rmsprop)
+    rule_state = ("square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
                  maximize=False, fused=None):
@@ -34,68 +68,21 @@ class RMSprop(Optimizer):
                         centered=centered, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
-    def _validate(self, group):
-        super()._validate(group)
-        for name in ("eps", "momentum", "weight_decay", "alpha"):
-            if group[name] < 0.0:
-                raise ValueError(f"Invalid {name} value: {group[name]}")
+    def check_group(self, group):
+        check_non_negative(group, "eps", "momentum", "weight_decay", "alpha")
 
-    def state_buffers(self, group):
-        names = [("square_avg", 0.0)]
+    def state_names(self, group):
+        names = ["square_avg"]
         if group["momentum"] > 0:
-            names.append(("momentum_buffer", 0.0))
+            names.append("momentum_buffer")
         if group["centered"]:
-            names.append(("grad_avg", 0.0))
+            names.append("grad_avg")
         return tuple(names)
 
-    def update(self, group, run):
-        lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
-        if run.kernels is not None:
-            g = grad_expression(group["maximize"], group["weight_decay"])
-            statements = [f"square_avg = alpha * square_avg + one_minus_alpha * {g} * {g}"]
-            if group["centered"]:
-                statements.append(f"grad_avg = alpha * grad_avg + one_minus_alpha * {g}")
-                d = "(sqrt(square_avg - grad_avg * grad_avg) + eps)"
-            else:
-                d = "(sqrt(square_avg) + eps)"
-            if mu > 0:
-                statements += [f"momentum_buffer = momentum * momentum_buffer + {g} / {d}",
-                               "param = param - lr * momentum_buffer"]
-            else:
-                statements.append(f"param = param - lr * {g} / {d}")
-            arrays = {"param": run.param, "grad": run.grad, **run.state}
-            scalars = run.scalars(lr=lr, alpha=alpha, one_minus_alpha=1 - alpha, eps=eps, momentum=mu,
-                                  weight_decay=group["weight_decay"])
-            run.kernels.run(tuple(statements), arrays, scalars)
-            return
-        g = effective_grad(run, group["maximize"], group["weight_decay"])
-        v, d = run.state["square_avg"], run.scratch[0]
-        v *= alpha
-        run.xp.multiply(g, g, out=d)
-        d *= 1 - alpha
-        v += d                                           # v ← α·v + (1 − α)·g²
-        if group["centered"]:
-            g_avg = run.state["grad_avg"]
-            g_avg *= alpha
-            g_avg += (1 - alpha) * g                     # ḡ ← α·ḡ + (1 − α)·g
-            run.xp.multiply(g_avg, g_avg, out=d)
-            run.xp.subtract(v, d, out=d)
-            run.xp.sqrt(d, out=d)                        # d ← √(v − ḡ²) + ε
-        else:
-            run.xp.sqrt(v, out=d)                        # d ← √v + ε
-        d += eps
-        if mu > 0:
-            b = run.state["momentum_buffer"]
-            b *= mu
-            b += g / d                                   # b ← μ·b + g/d
-            run.param -= lr * b                          # θ ← θ − η·b
-        else:
-            run.xp.divide(g, d, out=d)
-            d *= lr
-            run.param -= d                               # θ ← θ − η·g/d
+    def rule_arguments(self, group, step, new_state):
+        return dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                    momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
 
-    def rate(self, group, run):
-        xp, v = run.xp, run.state["square_avg"]
-        if group["centered"]:
-            v = v - run.state["grad_avg"] ** 2
-        return group["lr"] / (xp.sqrt(v) + group["eps"])
+    def rate(self, group, state, step):
+        return group["lr"] / rmsprop_denominator(state["square_avg"], state.get("grad_avg", 0.0), group["eps"],
+                                                 group["centered"])

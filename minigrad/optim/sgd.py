@@ -1,38 +1,64 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
 
-from minigrad.optim.optimizer import Optimizer, effective_grad, grad_expression
+from minigrad.optim.optimizer import Optimizer, check_non_negative
+
+
+def sgd(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, maximize, new_buffer):
+    """One SGD step on arrays (or numbers); returns θ and the momentum buffer b, updated.
+
+    The symbols are those of ``SGD``'s docstring: param = θ, grad = ∇J(θ), lr = η,
+    momentum = μ, dampening = τ, weight_decay = λ. Arrays are updated in place; numbers
+    are simply replaced.
+    """
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param                          # g ← g + λθ
+    if momentum != 0:
+        if new_buffer:
+            momentum_buffer = g                               # b ← g on the buffer's first step
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += (1 - dampening) * g            # b ← μb + (1 − τ)g
+        g = g + momentum * momentum_buffer if nesterov else momentum_buffer       # g ← g + μb, or g ← b
+    param -= lr * g                                           # θ ← θ − ηg
+    return param, momentum_buffer
 
 
 class SGD(Optimizer):
     r"""Gradient descent: θ ← θ − η·g, optionally with (Nesterov) momentum.
 
-    Algorithm (PyTorch's; t counts a parameter's steps from 1)::
+    Algorithm (PyTorch's; the code is the function ``sgd`` above, in these symbols)::
 
         input: η (lr), μ (momentum), τ (dampening), λ (weight_decay), nesterov, maximize
         g ← ∇J(θ)                       (−∇J(θ) if maximize)
         g ← g + λθ                      if λ ≠ 0
         if μ ≠ 0:
-            b ← g                       if t = 1
-            b ← μ·b + (1 − τ)·g         otherwise
+            b ← g                       on the buffer's first step
+            b ← μ·b + (1 − τ)·g         afterwards
             g ← g + μ·b                 if nesterov, else g ← b
         θ ← θ − η·g
 
+    The effective learning rate is η for every element: SGD is the baseline the
+    adaptive methods are measured against.
+
     Args:
         params: tensors or parameter groups.
-        lr: η, the learning rate (default 1e-3, PyTorch's).
-        momentum: μ in [0, 1).
-        dampening: τ, scales the new gradient in the momentum buffer.
-        weight_decay: λ, L2 penalty added to the gradient.
+        lr: η (default 1e-3, PyTorch's). momentum: μ in [0, 1). dampening: τ.
+        weight_decay: λ, an L2 penalty added to the gradient.
         nesterov: look ahead along the momentum (needs μ > 0 and τ = 0).
         maximize: ascend instead of descend.
-        fused: None uses the backend's single-pass kernel when there is one; False never; True requires it.
+        fused: None uses the accelerated kernel when there is one and the tensors are
+            large enough to gain; False never; True requires it (beyond PyTorch on the CPU).
 
-    State: ``momentum_buffer`` (b) when μ ≠ 0.
+    State: ``momentum_buffer`` (b), created on the first step with μ ≠ 0 — also if μ
+    is switched on later in training.
 
     Reference: Sutskever et al., "On the importance of initialization and momentum in deep learning" (2013).
     """
 
-    has_step_count = False
+    rule = staticmethod(sgd)
+    rule_state = ("momentum_buffer",)
+    keeps_step = False
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                  maximize=False, fused=None):
@@ -40,50 +66,19 @@ class SGD(Optimizer):
                         nesterov=nesterov, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
-    def _validate(self, group):
-        super()._validate(group)
-        if group["momentum"] < 0.0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if group["weight_decay"] < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+    def check_group(self, group):
+        check_non_negative(group, "momentum", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={group['momentum']}, dampening={group['dampening']})")
 
-    def state_buffers(self, group):
-        return (("momentum_buffer", 0.0),) if group["momentum"] != 0 else ()
+    def state_names(self, group):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
-    def update(self, group, run):
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if run.kernels is not None:
-            g = grad_expression(group["maximize"], wd)
-            statements = []
-            if mu != 0:
-                if run.step == 1:
-                    statements.append(f"momentum_buffer = {g}")
-                else:
-                    statements.append(f"momentum_buffer = momentum * momentum_buffer + one_minus_dampening * {g}")
-                step_dir = f"({g} + momentum * momentum_buffer)" if group["nesterov"] else "momentum_buffer"
-            else:
-                step_dir = g
-            statements.append(f"param = param - lr * {step_dir}")
-            arrays = {"param": run.param, "grad": run.grad, **run.state}
-            scalars = run.scalars(lr=lr, momentum=mu, one_minus_dampening=1 - group["dampening"], weight_decay=wd)
-            run.kernels.run(tuple(statements), arrays, scalars)
-            return
-        g = effective_grad(run, group["maximize"], wd)
-        if mu != 0:
-            b = run.state["momentum_buffer"]
-            if run.step == 1:
-                b[...] = g                              # b ← g
-            else:
-                b *= mu                                 # b ← μ·b + (1 − τ)·g
-                b += (1 - group["dampening"]) * g
-            if group["nesterov"]:
-                g = g + mu * b                          # g ← g + μ·b
-            else:
-                g = b                                   # g ← b
-        run.param -= lr * g                             # θ ← θ − η·g
+    def rule_arguments(self, group, step, new_state):
+        return dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                    weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"],
+                    new_buffer=new_state)
 
-    def rate(self, group, run):
+    def rate(self, group, state, step):
         return group["lr"]

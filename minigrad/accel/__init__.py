@@ -1,0 +1,49 @@
+"""The accelerator layer: optimizer update rules compiled into one loop per step, at the edge of minigrad.
+
+An update rule (``minigrad.optim.sgd``, ``adam``, …) is arithmetic that works on
+whole arrays and on single numbers alike. Run on arrays, each operation is a
+pass over memory — a dozen for Adam. Here the *same function* becomes one
+loop over the elements, each element read once, carried through the rule in
+registers and written once:
+
+* on the CPU, Numba compiles ``for i: θ[i], m[i], … = rule(θ[i], g[i], m[i], …)``
+  (``numba_kernels.py``, with ``pip install "minigrad[fast]"``);
+* on an NVIDIA GPU, CuPy fuses the rule into one kernel (``cupy_kernels.py``).
+
+Nothing in the core (tensor, autograd, ops, nn) imports this package; an
+optimizer asks ``kernel(...)`` for its rule when its ``fused`` option allows.
+"""
+
+from minigrad.accel import cupy_kernels, numba_kernels
+
+# Below this many elements a compiled call costs more than the plain path saves (measured with
+# benchmarks/optimizer_step.py: the crossover on the development machine is near 2,000 elements).
+FUSED_MIN_SIZE = 4096
+
+
+def kernel(rule, state_names, device, dtype):
+    """A function ``kernel(θ, g, *state, **arguments)`` that applies ``rule`` in place, or None."""
+    if dtype.name not in ("float32", "float64"):
+        return None
+    if device.type == "cpu":
+        return numba_kernels.kernel(rule, state_names)
+    if device.type == "cuda":
+        return cupy_kernels.kernel(rule, state_names, device)
+    return None
+
+
+def worth_it(device, size):
+    """Whether a compiled kernel is expected to beat the plain path for ``size`` elements (when not forced)."""
+    if device.type == "cuda":
+        return False        # NOTE: the CuPy kernels have not run on a GPU yet; opt in with fused=True
+    return size >= FUSED_MIN_SIZE
+
+
+def unavailable_reason(device, dtype):
+    if dtype.name not in ("float32", "float64"):
+        return f"the compiled kernels take float32 or float64 parameters, not {dtype.name}"
+    if device.type == "cpu":
+        return "no compiled kernels on the CPU without Numba; install it with pip install 'minigrad[fast]'"
+    if device.type == "cuda":
+        return "no compiled kernels: CuPy's fuse is unavailable"
+    return f"no compiled kernels for device {device}"
