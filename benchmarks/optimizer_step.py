@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import minigrad  # noqa: E402
 from _timing import fmt_time, interleaved, median, spread  # noqa: E402
-from minigrad import nn, optim  # noqa: E402
+from minigrad import accel, nn, optim  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 REPEATS = 50 if QUICK else 400
@@ -59,7 +59,7 @@ def minigrad_adam(shapes, fused):
     for p in params:
         p.grad = minigrad.randn(*s) if (s := p.shape) else minigrad.randn(())
     opt = optim.Adam(params, lr=1e-3, fused=fused)
-    opt.step()  # builds the flat buffers; later steps keep the gradients in place
+    opt.step()  # builds the flat storage; later steps copy .grad into it
     return opt
 
 
@@ -72,7 +72,7 @@ def compare(label, shapes, repeats=REPEATS):
     n = sum(int(np.prod(s)) for s in shapes)
     reference = NumpyAdam(n)
     candidates = {"numpy": reference.step, "minigrad": minigrad_adam(shapes, fused=False).step}
-    if minigrad.device("cpu").backend.fused_kernels() is not None:
+    if accel.kernel(optim.adam, ("exp_avg", "exp_avg_sq"), minigrad.device("cpu"), minigrad.float32) is not None:
         candidates["minigrad+numba"] = minigrad_adam(shapes, fused=True).step
     samples = interleaved(candidates, repeats=repeats)
     base = median(samples["numpy"])

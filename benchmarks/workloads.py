@@ -1,4 +1,4 @@
-"""The benchmark workloads, each in minigrad, in hand-written NumPy, and (when installed) in PyTorch.
+"""The benchmark workloads, each in minigrad, in tight hand-written NumPy, and (when installed) in PyTorch.
 
 W1: MLP 64-128-128-10, ReLU, cross-entropy, batch 64, Adam.
 W2: MLP 784-1024-1024-10, ReLU, cross-entropy, batch 256, Adam.
@@ -56,9 +56,11 @@ def initial_weights(w, seed=0):
 
 # ---------------------------------------------------------------- minigrad
 class MinigradRun:
-    """minigrad as a user writes it; ``fused`` as Adam/SGD take it (False: NumPy alone, True: the fused kernels)."""
+    """minigrad as a user writes it; ``fused`` as Adam/SGD take it (False: NumPy alone, True: the compiled kernels)."""
 
     def __init__(self, w, weights, x, y, device="cpu", fused=False):
+        """``fused=False``: NumPy alone. ``None`` (the optimizers' default): the compiled kernel for large
+        parameter blocks when Numba (CPU) is installed. ``True``: always the compiled kernel."""
         act = nn.ReLU if w.activation == "relu" else nn.Tanh
         layers = []
         for i, (weight, bias) in enumerate(weights):
@@ -83,95 +85,110 @@ class MinigradRun:
         return loss
 
 
-# ---------------------------------------------------------------- hand-written NumPy
+# ---------------------------------------------------------------- hand-written NumPy: the limit
 class NumpyRun:
-    """Forward, backward and update written out by hand, in place, buffers allocated once."""
+    """The same training step written out by hand in NumPy as tightly as NumPy allows: the yardstick.
+
+    * one flat float32 array each for θ, g, and the optimizer's m and v, every layer's
+      W and b a view into them, so the update is a dozen in-place ufunc calls over all
+      parameters at once (Adam; three for SGD with momentum), with no loop over layers;
+    * W kept as (in, out) so the forward is ``a @ W`` with no transpose;
+    * every activation, delta, mask and temporary allocated once and written with ``out=``.
+
+    minigrad's ratio to this is the honest price of its generality.
+    """
 
     def __init__(self, w, weights, x, y, device="cpu"):
-        self.w = w
-        self.params = [p.copy() for pair in weights for p in pair]          # W1, b1, W2, b2, …
-        self.grads = [np.zeros_like(p) for p in self.params]
-        self.m = [np.zeros_like(p) for p in self.params]
-        self.v = [np.zeros_like(p) for p in self.params]
-        self.work = [np.empty_like(p) for p in self.params]
-        self.x, self.y, self.t = x, y, 0
-        n = x.shape[0]
-        self.rows = np.arange(n)
-        self.z = [np.empty((n, size), np.float32) for size in w.sizes[1:]]   # pre-activations
-        self.a = [x] + [np.empty((n, size), np.float32) for size in w.sizes[1:-1]]
-        self.dz = [np.empty_like(z) for z in self.z]
+        self.w, self.x, self.y, self.t = w, x, y, 0
+        total = sum(weight.size + bias.size for weight, bias in weights)
+        self.theta, self.g = np.empty(total, np.float32), np.zeros(total, np.float32)
+        self.m, self.v, self.work = np.zeros(total, np.float32), np.zeros(total, np.float32), np.empty(total, np.float32)
+        self.W, self.b, self.gW, self.gb = [], [], [], []
+        offset = 0
+        for weight, bias in weights:
+            for value, views, grads in ((weight.T, self.W, self.gW), (bias, self.b, self.gb)):
+                views.append(self.theta[offset:offset + value.size].reshape(value.shape))
+                grads.append(self.g[offset:offset + value.size].reshape(value.shape))
+                views[-1][...] = value
+                offset += value.size
+        n, widths = x.shape[0], [weight.shape[0] for weight, _ in weights]
+        self.a = [np.empty((n, width), np.float32) for width in widths]          # layer outputs (activated)
+        self.delta = [np.empty((n, weight.shape[1]), np.float32) for weight, _ in weights]
+        self.scratch = [np.empty((n, width), np.float32) for width in widths[:-1]]
+        self.mask = [np.empty((n, width), np.bool_) for width in widths[:-1]]
+        self.d_out = np.empty((n, widths[-1]), np.float32)
+        self.row_max, self.row_sum = np.empty((n, 1), np.float32), np.empty((n, 1), np.float32)
+        self.rows, self.inv_n = np.arange(n), np.float32(1.0 / n)
 
     def step(self):
-        w, P, G = self.w, self.params, self.grads
-        layers = len(self.z)
-        # forward
-        for i in range(layers):
-            np.matmul(self.a[i], P[2 * i].T, out=self.z[i])
-            self.z[i] += P[2 * i + 1]
+        layers, relu = len(self.W), self.w.activation == "relu"
+        inp = self.x
+        for i in range(layers):                                      # forward
+            z = self.a[i]
+            np.matmul(inp, self.W[i], out=z)
+            z += self.b[i]
             if i < layers - 1:
-                if w.activation == "relu":
-                    np.maximum(self.z[i], 0, out=self.a[i + 1])
-                else:
-                    np.tanh(self.z[i], out=self.a[i + 1])
-        out, dz = self.z[-1], self.dz[-1]
-        n = out.shape[0]
-        if w.loss == "cross_entropy":
-            np.subtract(out, out.max(1, keepdims=True), out=dz)
-            np.exp(dz, out=dz)
-            total = dz.sum(1, keepdims=True)
-            loss = float(np.mean(np.log(total[:, 0]) - (out[self.rows, self.y] - out.max(1))))
-            dz /= total                                   # softmax
-            dz[self.rows, self.y] -= 1
-            dz /= n
-        else:
-            np.subtract(out, self.y, out=dz)
-            loss = float(np.mean(dz * dz))
-            dz *= 2.0 / dz.size
-        # backward
-        for i in reversed(range(layers)):
-            np.matmul(self.dz[i].T, self.a[i], out=G[2 * i])
-            np.sum(self.dz[i], axis=0, out=G[2 * i + 1])
+                np.maximum(z, 0, out=z) if relu else np.tanh(z, out=z)
+            inp = z
+        out, d = self.a[-1], self.d_out
+        if self.w.loss == "cross_entropy":                           # softmax cross-entropy, its gradient in d
+            np.max(out, axis=1, keepdims=True, out=self.row_max)
+            np.subtract(out, self.row_max, out=d)
+            np.exp(d, out=d)
+            np.sum(d, axis=1, keepdims=True, out=self.row_sum)
+            loss = float(np.mean(np.log(self.row_sum[:, 0]) + self.row_max[:, 0] - out[self.rows, self.y]))
+            d /= self.row_sum
+            d[self.rows, self.y] -= 1.0
+            d *= self.inv_n
+        else:                                                        # mean squared error, its gradient in d
+            np.subtract(out, self.y, out=d)
+            loss = float(np.dot(d[:, 0], d[:, 0])) / out.shape[0]
+            d *= 2.0 * self.inv_n
+        for i in range(layers - 1, -1, -1):                          # backward, into the flat g
+            inp = self.a[i - 1] if i > 0 else self.x
+            np.matmul(inp.T, d, out=self.gW[i])
+            np.sum(d, axis=0, out=self.gb[i])
             if i > 0:
-                np.matmul(self.dz[i], P[2 * i], out=self.dz[i - 1])
-                if w.activation == "relu":
-                    self.dz[i - 1] *= self.z[i - 1] > 0
+                below = self.delta[i]
+                np.matmul(d, self.W[i].T, out=below)
+                if relu:
+                    np.greater(inp, 0, out=self.mask[i - 1])
+                    np.multiply(below, self.mask[i - 1], out=below)
                 else:
-                    self.dz[i - 1] *= 1 - self.a[i] * self.a[i]
-        # update
+                    np.multiply(inp, inp, out=self.scratch[i - 1])
+                    np.subtract(1.0, self.scratch[i - 1], out=self.scratch[i - 1])
+                    below *= self.scratch[i - 1]
+                d = below
         self.t += 1
-        if w.optimizer == "adam":
-            self._adam()
-        else:
-            self._momentum()
+        (self._adam if self.w.optimizer == "adam" else self._momentum)()
         return loss
 
-    def _adam(self, b1=0.9, b2=0.999, eps=1e-8):
-        step_size = self.w.lr / (1 - b1 ** self.t)
-        bc2 = math.sqrt(1 - b2 ** self.t)
-        for p, g, m, v, work in zip(self.params, self.grads, self.m, self.v, self.work):
-            m *= b1
-            np.multiply(g, 1 - b1, out=work)
-            m += work
-            v *= b2
-            np.multiply(g, g, out=work)
-            work *= 1 - b2
-            v += work
-            np.sqrt(v, out=work)
-            work /= bc2
-            work += eps
-            np.divide(m, work, out=work)
-            work *= step_size
-            p -= work
+    def _adam(self, beta1=0.9, beta2=0.999, eps=1e-8):
+        """PyTorch's Adam over the flat arrays: θ −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)."""
+        theta, g, m, v, work = self.theta, self.g, self.m, self.v, self.work
+        m *= beta1
+        np.multiply(g, 1 - beta1, out=work)
+        m += work
+        v *= beta2
+        np.multiply(g, g, out=work)
+        work *= 1 - beta2
+        v += work
+        np.sqrt(v, out=work)
+        work *= 1.0 / math.sqrt(1 - beta2 ** self.t)
+        work += eps
+        np.divide(m, work, out=work)
+        work *= self.w.lr / (1 - beta1 ** self.t)
+        theta -= work
 
     def _momentum(self, mu=0.9):
-        for p, g, b, work in zip(self.params, self.grads, self.m, self.work):
-            if self.t == 1:
-                b[...] = g
-            else:
-                b *= mu
-                b += g
-            np.multiply(b, self.w.lr, out=work)
-            p -= work
+        """PyTorch's SGD with momentum: b ← μb + g (b = g at the first step), θ −= lr·b."""
+        if self.t == 1:
+            self.m[...] = self.g
+        else:
+            self.m *= mu
+            self.m += self.g
+        np.multiply(self.m, self.w.lr, out=self.work)
+        self.theta -= self.work
 
 
 # ---------------------------------------------------------------- PyTorch, when installed
@@ -208,11 +225,11 @@ class TorchRun:
 
 
 KINDS = {"minigrad": MinigradRun, "numpy": NumpyRun, "torch": TorchRun,
-         "minigrad+fused": functools.partial(MinigradRun, fused=True)}
+         "minigrad+fused": functools.partial(MinigradRun, fused=None)}  # with Numba: compiled where it pays
 
 
-def build(kind, w, seed=0, device="cpu"):
-    """``kind``: "minigrad" (NumPy alone), "minigrad+fused" (fused optimizer kernels), "numpy" or "torch"."""
+def build(kind, w, seed=0, device="cpu", **options):
+    """``kind``: "minigrad" (NumPy alone), "minigrad+fused" (compiled optimizer kernels), "numpy" or "torch"."""
     x, y = make_batch(w, seed)
     weights = initial_weights(w, seed)
-    return KINDS[kind](w, weights, x, y, device)
+    return KINDS[kind](w, weights, x, y, device, **options)

@@ -100,7 +100,7 @@ def _write_atomically(path, header_bytes, tensors):
             f.write(struct.pack("<Q", len(header_bytes)))
             f.write(header_bytes)
             for t in tensors.values():
-                host = np.ascontiguousarray(t.backend.to_host(t._array))
+                host = np.ascontiguousarray(t.detach().cpu().numpy())
                 f.write(host.astype(host.dtype.newbyteorder("<"), copy=False).tobytes())
             f.flush()
             os.fsync(f.fileno())

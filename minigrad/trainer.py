@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 from minigrad import datasets, nn, optim
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.backend.devices import CPU, as_device
+from minigrad import random
+from minigrad.backend.devices import as_device
 from minigrad.optim import lr_scheduler
 from minigrad.optim.guard import DivergenceGuard
 from minigrad.random import manual_seed
@@ -243,7 +244,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "history": asdict(self.history),
             "step_count": self.step_count,
-            "rng": CPU.backend.get_rng_state(),
+            "rng": random.get_all_rng_states(),
         }
 
     def save_checkpoint(self, path):
@@ -263,5 +264,6 @@ class Trainer:
         trainer.history = History(**state["history"])
         trainer.step_count = state["step_count"]
         trainer.planned_epochs = state["config"]["epochs"]
-        CPU.backend.set_rng_state(state["rng"])
+        rng = state["rng"]
+        random.set_all_rng_states(rng if "cpu" in rng else {"cpu": {"pcg64": rng}})   # older checkpoints: the CPU's alone
         return trainer

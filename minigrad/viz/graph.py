@@ -8,7 +8,7 @@ with the ``dot`` program, or the DOT text alone when ``dot`` is missing.
 
 import shutil
 
-import numpy as np
+from minigrad.backend.base import dtype_of
 
 INSTALL_DOT = ("the graphviz 'dot' program is not installed, so only the DOT text was written; install it "
                "(apt install graphviz, brew install graphviz, or conda install graphviz) to get pictures")
@@ -16,7 +16,7 @@ INSTALL_DOT = ("the graphviz 'dot' program is not installed, so only the DOT tex
 
 def _describe(shape, dtype):
     dims = "×".join(str(n) for n in shape) if shape else "scalar"
-    return f"{dims} {np.dtype(dtype).name}"
+    return f"{dims} {dtype.name if hasattr(dtype, 'is_floating_point') else dtype_of(dtype).name}"
 
 
 def graph_spec(tensor, params=None):
@@ -29,12 +29,12 @@ def graph_spec(tensor, params=None):
     Returns:
         (nodes, edges): nodes are dicts with id, label, kind ("op", "leaf", "output"),
         requires_grad; edges are (from_id, to_id) pairs, inputs pointing to the op that used them.
+        A leaf that requires grad is drawn where its ``AccumulateGrad`` node is.
     """
     names = {id(p): n for n, p in (params or {}).items()}
     nodes, edges, ids = [], [], {}
 
-    def node_id(obj, make):
-        key = id(obj)
+    def node_id(key, make):
         if key not in ids:
             ids[key] = f"n{len(ids)}"
             nodes.append(make(ids[key]))
@@ -42,35 +42,36 @@ def graph_spec(tensor, params=None):
 
     def leaf(t):
         return lambda nid: {"id": nid, "kind": "leaf", "requires_grad": t.requires_grad,
-                            "label": f"{names.get(id(t), 'tensor')}\n{_describe(t.shape, t._array.dtype)}"}
+                            "label": f"{names.get(id(t), 'tensor')}\n{_describe(t.shape, t.dtype)}"}
 
     def op(fn):
+        shape, dtype = fn._output_meta[0]
         return lambda nid: {"id": nid, "kind": "op", "requires_grad": True,
-                            "label": f"{type(fn).__name__}\n{_describe(fn.output_shapes[0], fn.output_dtypes[0])}"}
+                            "label": f"{type(fn).__name__}\n{_describe(shape, dtype)}"}
+
+    def visit(fn):
+        if hasattr(fn, "variable"):                               # a leaf's AccumulateGrad
+            return node_id(id(fn.variable), leaf(fn.variable))
+        return node_id(id(fn), op(fn))
 
     if tensor.grad_fn is None:
-        node_id(tensor, leaf(tensor))
+        node_id(id(tensor), leaf(tensor))
         return nodes, edges
     out = node_id(("output", id(tensor)), lambda nid: {
         "id": nid, "kind": "output", "requires_grad": tensor.requires_grad,
-        "label": f"output\n{_describe(tensor.shape, tensor._array.dtype)}"})
-    root = node_id(tensor.grad_fn, op(tensor.grad_fn))
-    edges.append((root, out))
+        "label": f"output\n{_describe(tensor.shape, tensor.dtype)}"})
+    edges.append((visit(tensor.grad_fn), out))
     stack, seen = [tensor.grad_fn], {id(tensor.grad_fn)}
     while stack:
         fn = stack.pop()
-        target = ids[id(fn)]
-        for edge in fn.next_edges:
-            if edge is None:
+        target = visit(fn)
+        for child, _ in fn.next_functions:
+            if child is None:
                 continue
-            if type(edge) is tuple:
-                producer = edge[0]
-                edges.append((node_id(producer, op(producer)), target))
-                if id(producer) not in seen:
-                    seen.add(id(producer))
-                    stack.append(producer)
-            else:
-                edges.append((node_id(edge, leaf(edge)), target))
+            edges.append((visit(child), target))
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
     return nodes, edges
 
 

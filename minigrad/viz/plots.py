@@ -49,7 +49,7 @@ def plot_history(history, path, title=None):
 def plot_decision_boundary(model, x, y, path, resolution=200):
     """The classes a 2-D classifier predicts over the plane, with the data on top."""
     from minigrad.autograd.grad_mode import no_grad
-    from minigrad.ops import tensor
+    from minigrad.ops.creation import tensor
 
     plt = _pyplot()
     xs = x.detach().cpu().numpy()
