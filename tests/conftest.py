@@ -1,7 +1,9 @@
-"""Shared fixtures: every device-aware test runs once per available device.
+"""Shared fixtures: every device-aware test runs once per device.
 
-On a machine with CuPy and a GPU the ``cuda`` cases run too and carry the
-``gpu`` marker, so ``pytest -m gpu`` runs exactly the GPU half of the suite.
+The devices are the CPU, the strict test device ``strict:1`` (array-api-strict,
+which refuses anything outside the Array API standard and any mixing of
+devices) and, on a machine with CuPy and a GPU, ``cuda`` — those cases carry
+the ``gpu`` marker, so ``pytest -m gpu`` runs exactly the GPU half of the suite.
 """
 
 import numpy as np
@@ -11,7 +13,7 @@ import minigrad
 
 
 def _devices():
-    params = [pytest.param("cpu", id="cpu")]
+    params = [pytest.param("cpu", id="cpu"), pytest.param("strict:1", id="strict")]
     if minigrad.cuda.is_available():
         params.append(pytest.param("cuda", id="cuda", marks=pytest.mark.gpu))
     else:
@@ -24,7 +26,7 @@ DEVICES = _devices()
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    """The device string a test runs on: "cpu", and "cuda" where a GPU is available."""
+    """The device string a test runs on: "cpu", "strict:1", and "cuda" where a GPU is available."""
     return request.param
 
 
@@ -36,7 +38,7 @@ def _seeded():
 
 def to_numpy(t):
     """A tensor's values as a NumPy array, from any device."""
-    return np.asarray(t.backend.to_host(t._array))
+    return np.asarray(t.detach().cpu().numpy())
 
 
 def randn(*shape, device="cpu", dtype=minigrad.float64, requires_grad=True, low=None):

@@ -51,7 +51,7 @@ def _away_from_kinks(x, name):
     """Move values off the points where relu/abs/clamp are not differentiable."""
     if name in ("relu", "abs", "clamp"):
         with mg.no_grad():
-            x.add_((x._array.__abs__() < 0.05) * 0.2 + ((abs(abs(x._array) - 0.5) < 0.05) * 0.2))
+            x.add_((x.abs() < 0.05).double() * 0.2 + ((x.abs() - 0.5).abs() < 0.05).double() * 0.2)
     return x
 
 
@@ -136,7 +136,7 @@ SHAPE_OPS = {
     "getitem_tensor_index": lambda x: x[mg.tensor([1, 0, 1])],
     "cat": lambda x: mg.cat([x, x * 2, x[:, :1]], dim=1),
     "stack": lambda x: mg.stack([x, x.exp()], dim=-1),
-    "gather": lambda x: x.gather(2, mg.tensor([[[0, 3], [1, 1], [2, 0]]] * 2)),
+    "gather": lambda x: x.gather(2, mg.tensor([[[0, 3], [1, 1], [2, 0]]] * 2, device=x.device)),
     "clone": lambda x: x.clone(),
 }
 

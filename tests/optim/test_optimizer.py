@@ -194,46 +194,22 @@ def test_flat_buffers_survive_module_conversion():
     assert opt.state[model.weight]["exp_avg"].dtype == mg.float64 and opt.state[model.weight]["step"].item() == 2
 
 
-def test_gradients_land_in_the_flat_buffer():
-    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    opt = optim.SGD(model.parameters(), lr=0.1)
-    opt.step()  # builds the buffers (no gradients yet: nothing moves)
-    model(mg.randn(5, 3)).sum().backward()
-    bucket = opt._buckets[0][0]
-    assert all(p.grad._array is view for p, view in zip(bucket.params, bucket.grad_views))
-
-
-def _linear_grads(model, x):
-    model.zero_grad()
-    (model(x) ** 2).sum().backward()
-    return [p.grad.numpy().copy() for p in model.parameters()]
-
-
-def test_linear_writes_its_weight_gradients_straight_into_the_flat_slots(monkeypatch):
-    from minigrad.autograd import engine
-
-    written_in_place = []
-    fresh_grad = engine._fresh_grad
-
-    def spy(tensor, grad):
-        written_in_place.append(grad is tensor._grad_storage)
-        return fresh_grad(tensor, grad)
-
-    monkeypatch.setattr(engine, "_fresh_grad", spy)
+def test_parameters_become_views_of_one_flat_array_and_keep_their_values():
     mg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
-    x = mg.randn(5, 3, dtype=mg.float64)
-    expected = _linear_grads(model, x)  # no optimizer yet: ordinary gradient arrays
-    model.zero_grad()
-    opt = optim.SGD(model.parameters(), lr=0.1)
-    opt.step()  # no gradients: nothing moves, but the slots are reserved
-    written_in_place.clear()
-    got = _linear_grads(model, x)
-    assert written_in_place == [True] * 4
-    bucket = opt._buckets[0][0]
-    assert all(p.grad._array is view for p, view in zip(bucket.params, bucket.grad_views))
-    for g, e in zip(got, expected):
-        np.testing.assert_array_equal(g, e)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    opt = optim.SGD(model.parameters(), lr=0.0)
+    model(mg.randn(5, 3)).sum().backward()
+    opt.step()                                   # lr 0: the storage is built, nothing moves
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.detach().numpy(), b)
+    def memory(a):
+        while a.base is not None:
+            a = a.base
+        return a
+
+    flat = memory(next(model.parameters()).detach().numpy())
+    assert all(memory(p.detach().numpy()) is flat for p in model.parameters()) and flat.size == 26
 
 
 def test_a_weight_used_twice_accumulates_after_its_direct_write():
@@ -256,16 +232,13 @@ def test_a_weight_used_twice_accumulates_after_its_direct_write():
         np.testing.assert_allclose(p.grad.numpy(), 2 * e, rtol=1e-12)
 
 
-def test_autograd_grad_leaves_the_flat_slots_alone():
+def test_autograd_grad_leaves_dot_grad_alone():
     mg.manual_seed(0)
     layer = nn.Linear(3, 2).double()
     opt = optim.SGD(layer.parameters(), lr=0.1)
     opt.step()
-    bucket = opt._buckets[0][0]
-    bucket.grad[...] = 7.0
     (dw,) = mg.autograd.grad((layer(mg.randn(4, 3, dtype=mg.float64)) ** 2).sum(), [layer.weight])
-    assert layer.weight.grad is None and np.all(bucket.grad == 7.0)
-    assert not np.shares_memory(dw.numpy(), bucket.grad)
+    assert layer.weight.grad is None and dw.shape == (2, 3)
 
 
 def test_a_weight_that_is_also_the_input_gets_both_gradients():
@@ -285,12 +258,14 @@ def test_a_weight_that_is_also_the_input_gets_both_gradients():
     np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
 
 
-def test_a_gradient_kept_across_zero_grad_shares_the_flat_buffer_and_a_clone_does_not():
+def test_a_gradient_kept_across_zero_grad_keeps_its_values_as_in_pytorch():
     w = mg.ones(3, requires_grad=True)
     opt = optim.SGD([w], lr=0.1)
     (2 * w).sum().backward()
     opt.step()
-    kept, cloned = w.grad, w.grad.clone()
-    opt.zero_grad()
+    kept = w.grad
+    opt.zero_grad()                      # set_to_none=True: the old tensor is left as it was
     (5 * w).sum().backward()
-    assert kept.tolist() == [5.0] * 3 and cloned.tolist() == [2.0] * 3
+    assert kept.tolist() == [2.0] * 3 and w.grad.tolist() == [5.0] * 3 and kept is not w.grad
+    opt.zero_grad(set_to_none=False)     # zeroed in place: the same tensor, now zeros
+    assert w.grad.tolist() == [0.0] * 3

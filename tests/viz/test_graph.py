@@ -18,7 +18,7 @@ def test_dot_names_ops_parameters_shapes_and_dtypes():
     loss, model = _loss()
     dot = viz.to_dot(loss, dict(model.named_parameters()))
     assert dot.startswith("digraph minigrad {") and dot.rstrip().endswith("}")
-    for text in ("Linear\\n5×4 float32", "Tanh\\n5×4 float32", "SoftmaxCrossEntropy\\nscalar float32",
+    for text in ("Linear\\n5×4 float32", "Tanh\\n5×4 float32", "WeightedNLL\\nscalar float32", "LogSoftmax\\n5×3 float32",
                  "0.weight\\n4×2 float32", "2.bias\\n3 float32", "output\\nscalar float32"):
         assert text in dot, text
     assert dot.count('penwidth="2"') == 4          # the four parameters require grad
