@@ -51,8 +51,7 @@ def kernel(rule, state_names):
     numba = _import_numba()
     if numba is None:
         return None
-    arguments = [name for name, p in inspect.signature(rule).parameters.items()
-                 if p.kind is inspect.Parameter.KEYWORD_ONLY or name not in ("param", "grad", *state_names)]
+    arguments = list(inspect.signature(rule).parameters)[2 + len(state_names):]   # after θ, g and the state arrays
 
     def run(param, grad, *states, **values):
         present = tuple(hasattr(s, "shape") for s in states)
