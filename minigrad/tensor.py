@@ -19,6 +19,7 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd import engine
+from minigrad.autograd.function import TENSOR_TYPES
 from minigrad.autograd.grad_mode import state
 from minigrad.backend.base import ARRAY_TYPES, dtype_of
 from minigrad.backend.devices import as_device
@@ -46,6 +47,10 @@ class Tensor:
     (``zeros``, ``randn``, ...). The attributes follow PyTorch: ``grad``,
     ``requires_grad``, ``grad_fn``, ``is_leaf``, ``shape``, ``dtype``, ``device``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        TENSOR_TYPES.add(cls)                             # autograd knows tensors by this set
 
     __slots__ = ("_array", "device", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_counter", "_view",
                  "_hooks", "_post_accumulate_hooks", "_grad_accumulator", "_retains_grad", "__weakref__")
@@ -99,7 +104,7 @@ class Tensor:
     # ================================================================== what a tensor is
     @property
     def shape(self):
-        return tuple(self._array.shape)
+        return self._array.shape                       # every backend's shape is a tuple of ints
 
     @property
     def ndim(self):
@@ -655,6 +660,9 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("minigrad tensors are not pickled: save them with minigrad.save (a safetensors file)")
+
+
+TENSOR_TYPES.add(Tensor)
 
 
 def _sizes(size):

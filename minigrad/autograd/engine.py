@@ -156,8 +156,8 @@ def arriving(node, grads, targets):
     """The gradients that enter ``node``: zeros for outputs that got none, after tensor hooks and retain_grad."""
     if any(g is None for g in grads):
         template = next(g for g in grads if g is not None)
-        grads = [template.new_zeros(shape, dtype=dtype_of(dtype)) if g is None else g
-                 for g, (shape, dtype) in zip(grads, node._output_meta)]
+        grads = [template.new_zeros(shape, dtype=dtype_of(dtype)) if g is None and dtype is not None else g
+                 for g, (shape, dtype) in zip(grads, node._output_meta)]        # (dtype None: an output not computed)
     if node._tensor_hooks:
         grads = run_tensor_hooks(node._tensor_hooks, grads)
     if node._retained:

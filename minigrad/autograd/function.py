@@ -36,11 +36,14 @@ from minigrad.autograd.grad_mode import state
 from minigrad.utils.hooks import RemovableHandle
 
 
+TENSOR_TYPES = set()     # the Tensor class and its subclasses (each adds itself when it is defined)
+
+
 def is_tensor(value):
     """Whether ``value`` is a tensor."""
     # NOTE: autograd sits below the Tensor class (minigrad/tensor.py builds on it), so it
-    # recognises tensors by the graph field every tensor has rather than by importing the class.
-    return hasattr(value, "grad_fn")
+    # knows tensors by the set the class fills in rather than by importing it.
+    return type(value) in TENSOR_TYPES
 
 
 class Node:
@@ -129,7 +132,7 @@ class Function(Node):
         like = None                                    # the first tensor argument: outputs live on its device
         requires_grad = False
         for a in args:
-            if hasattr(a, "grad_fn"):                  # is_tensor(a), inlined: apply runs for every op
+            if type(a) in TENSOR_TYPES:                # is_tensor(a), inlined: apply runs for every op
                 if like is None:
                     like = a
                 elif a.device is not like.device and a.device != like.device:
@@ -156,7 +159,7 @@ class Function(Node):
         """Make this node the history of ``outputs`` and link it to the inputs' histories."""
         edges, needs = [], []
         for a in args:
-            if hasattr(a, "grad_fn") and a._requires_grad:
+            if type(a) in TENSOR_TYPES and a._requires_grad:
                 fn = a.grad_fn
                 edges.append((fn, a._output_nr) if fn is not None else (accumulator_of(a), 0))
                 needs.append(True)
@@ -168,6 +171,9 @@ class Function(Node):
         skip = self._non_differentiable
         meta = []
         for nr, out in enumerate(outputs):
+            if out is None:
+                meta.append(((), None))                # not computed: it never receives a gradient
+                continue
             meta.append((out._array.shape, out._array.dtype))
             if out.dtype.is_floating_point and (not skip or id(out) not in skip):
                 out._requires_grad = True
@@ -189,8 +195,13 @@ _NO_EDGE = (None, 0)
 
 
 def _as_output(value, like, args):
-    """A forward result as a fresh output tensor: arrays are wrapped, inputs returned as they are get a new alias."""
-    if not hasattr(value, "grad_fn"):
+    """A forward result as a fresh output tensor: arrays are wrapped, inputs returned as they are get a new alias.
+
+    None stays None: an output the forward did not compute (e.g. a gradient nobody needs).
+    """
+    if value is None:
+        return None
+    if type(value) not in TENSOR_TYPES:
         if like is None:
             raise TypeError("Function.forward returned an array, but no argument was a tensor to take its device from")
         return like._wrap(value, like.device)
@@ -239,7 +250,7 @@ class _Saved:
 
 
 def _pack(item, outputs):
-    if not hasattr(item, "grad_fn"):
+    if type(item) not in TENSOR_TYPES:
         return item                                    # None, or a number saved as is
     for nr, out in enumerate(outputs):
         if item is out:

@@ -113,17 +113,27 @@ class Backend:
 
 ARRAY_TYPES = set()  # the array classes the backends produce as they are (others go through ``adopt``)
 _KNOWN = {}  # type of the library's dtype objects -> {its dtype: minigrad dtype}
+_BY_IDENTITY = {}  # id(a library's dtype object) -> (that object, minigrad dtype)
 
 
 def dtype_of(array_dtype):
-    """The minigrad dtype of any backend's dtype (libraries' dtypes are kept apart: they do not compare)."""
+    """The minigrad dtype of any backend's dtype (libraries' dtypes are kept apart: they do not compare).
+
+    Libraries hand out one object per dtype, so the object's identity finds it in one
+    look-up (the object is kept, so its id stays its own); any other object (a
+    byte-swapped NumPy dtype, say) is found by type and value.
+    """
+    found = _BY_IDENTITY.get(id(array_dtype))
+    if found is not None:
+        return found[1]
     known = _KNOWN.get(type(array_dtype))
     if known is None:
         known = _KNOWN[type(array_dtype)] = {}
-    found = known.get(array_dtype)
-    if found is None:
-        found = known[array_dtype] = _dtype.get_dtype(str(array_dtype).rsplit(".", 1)[-1])
-    return found
+    dtype = known.get(array_dtype)
+    if dtype is None:
+        dtype = known[array_dtype] = _dtype.get_dtype(str(array_dtype).rsplit(".", 1)[-1])
+        _BY_IDENTITY[id(array_dtype)] = (array_dtype, dtype)
+    return dtype
 
 
 def _erf_host(values):

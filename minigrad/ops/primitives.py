@@ -18,6 +18,8 @@ stays a number (no device array is made for it).
 =============  ================================================================
 elementwise    Add Sub Mul Div Pow Neg Exp Log Log1p Expm1 Sqrt Sin Cos Atan
                Tanh Sigmoid Softplus Erf Relu Sign Round Where
+backwards      TanhBackward ReluBackward LinearBackward LogSoftmaxBackward
+               (a backward done as one op, with a backward of its own)
 reductions     Sum Amax Prod Cumsum
 shape          Reshape Permute Expand GetItem PutItem Take ScatterAdd Cat CopySlices
 linear algebra Matmul Linear
@@ -307,7 +309,28 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)
+        return TanhBackward.apply(grad, y)
+
+
+class TanhBackward(Function):
+    """z = g·(1 − y²), tanh's backward as one op;   ∂z/∂g = 1 − y², ∂z/∂y = −2g·y
+
+    (PyTorch's ``tanh_backward``.) One op rather than three, and differentiable
+    again, so the second derivative of tanh comes from its formula.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        g, a = grad._array, y._array
+        return g * (1 - a * a)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (TanhBackward.apply(gg, y) if needs[0] else None,
+                gg * grad * y * -2 if needs[1] else None)
 
 
 class Sigmoid(Function):
@@ -372,7 +395,28 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * y.sign()
+        return ReluBackward.apply(grad, y)
+
+
+class ReluBackward(Function):
+    """z = g·[y > 0] for y = relu(x), relu's backward as one op;   ∂z/∂g = [y > 0], ∂z/∂y = 0
+
+    (PyTorch's ``threshold_backward``.) ``[y > 0]`` is sign(y), as y ≥ 0. The
+    derivative by y is 0 but still given (as zeros), so relu's second derivative
+    is 0, as in PyTorch, rather than missing.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)
+        return grad._array * xp(y).sign(y._array)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (y,) = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (ReluBackward.apply(gg, y) if needs[0] else None,
+                gg.new_zeros(y.shape) if needs[1] else None)
 
 
 class Sign(Function):
@@ -682,13 +726,44 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        grad_x = grad @ weight if needs[0] else None                        # (…, in)
+        shape = x.shape
         if grad.ndim != 2:                                                  # all leading dims as rows
             grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        grad_w = grad.mT @ x if needs[1] else None                          # (out, in)
-        grad_b = grad.sum(0) if needs[2] else None                          # (out,)
+        grad_x, grad_w, grad_b = LinearBackward.apply(grad, x, weight, ctx.needs_input_grad)
+        if grad_x is not None and len(shape) != 2:
+            grad_x = grad_x.reshape(shape)
         return grad_x, grad_w, grad_b
+
+
+class LinearBackward(Function):
+    """(∂J/∂x, ∂J/∂W, ∂J/∂b) = (g W, gᵀ x, Σₙ g) for y = x Wᵀ + b with 2-D x and g: Linear's backward as one op
+
+    Computes only the gradients ``needs`` asks for (the others are None). Its own
+    backward, for incoming (Gx, GW, Gb):  ∂/∂g = Gx Wᵀ + x GWᵀ + Gb (on every row),
+    ∂/∂x = g GW,  ∂/∂W = gᵀ Gx — what makes a Linear layer twice differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, x, weight, needs):
+        ctx.save_for_backward(grad, x, weight)
+        ns, g = xp(grad), grad._array
+        return (ns.matmul(g, weight._array) if needs[0] else None,                    # (n, in)
+                ns.matmul(ns.matrix_transpose(g), x._array) if needs[1] else None,    # (out, in)
+                ns.sum(g, axis=0) if needs[2] else None)                              # (out,)
+
+    @staticmethod
+    def backward(ctx, gg_x, gg_w, gg_b):
+        grad, x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        d_grad = None
+        if needs[0]:
+            terms = [t for t in (gg_x @ weight.mT if gg_x is not None else None,
+                                 x @ gg_w.mT if gg_w is not None else None,
+                                 gg_b.expand(grad.shape) if gg_b is not None else None) if t is not None]
+            d_grad = sum(terms[1:], terms[0]) if terms else None
+        d_x = grad @ gg_w if needs[1] and gg_w is not None else None
+        d_w = grad.mT @ gg_x if needs[2] and gg_x is not None else None
+        return d_grad, d_x, d_w, None
 
 
 # ================================================================== softmax
@@ -707,7 +782,30 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+        return LogSoftmaxBackward.apply(grad, y, ctx.dim), None
+
+
+class LogSoftmaxBackward(Function):
+    """z = g − eʸ·Σ g along ``dim`` (y = log softmax x), its backward as one op;
+    ∂J/∂g = G − Σ(G·eʸ),  ∂J/∂y = −G·eʸ·Σ g  for the incoming gradient G
+
+    (PyTorch's ``_log_softmax_backward_data``.)
+    """
+
+    @staticmethod
+    def forward(ctx, grad, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(grad, y)
+        ns, g = xp(y), grad._array
+        return g - ns.exp(y._array) * ns.sum(g, axis=dim, keepdims=True)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        needs, dim = ctx.needs_input_grad, ctx.dim
+        s = y.exp()
+        return (gg - (gg * s).sum(dim, keepdim=True) if needs[0] else None,
+                -gg * s * grad.sum(dim, keepdim=True) if needs[1] else None, None)
 
 
 class Softmax(Function):

@@ -8,6 +8,7 @@ handed to the array library as is, so no device array is made for it.
 import numbers
 
 from minigrad import _dtype
+from minigrad.autograd.function import TENSOR_TYPES
 
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -26,7 +27,7 @@ def fmt(shape):
 
 
 def is_tensor(value):
-    return hasattr(value, "grad_fn")
+    return type(value) in TENSOR_TYPES
 
 
 def is_number(value):
@@ -124,7 +125,7 @@ def operands(a, b, name):
     Returns ``(a, b, dtype)``: tensors of one dtype, or one tensor and a Python number
     (which stays a number). Lists and NumPy arrays become tensors on the other operand's device.
     """
-    a_tensor, b_tensor = hasattr(a, "grad_fn"), hasattr(b, "grad_fn")
+    a_tensor, b_tensor = type(a) in TENSOR_TYPES, type(b) in TENSOR_TYPES
     if a_tensor and b_tensor:
         if a._array.dtype == b._array.dtype:
             if a._array.shape != b._array.shape:

@@ -189,3 +189,37 @@ def test_tied_maximum_splits_the_gradient_evenly():
     b = mg.tensor([1.0, 1.0], requires_grad=True)
     mg.maximum(a, b).sum().backward()
     assert a.grad.tolist() == [0.5, 1.0] and b.grad.tolist() == [0.5, 0.0]
+
+
+# The backward ops: a primitive's backward done as one op, with a backward of its own. Checked as
+# functions in their own right (first and second derivatives), beyond what checking their primitives covers.
+def _positive(device):
+    return randn(4, 3, device=device).abs() + 0.1
+
+
+BACKWARD_OPS = {
+    "tanh_backward": (lambda g, y: mg.ops.primitives.TanhBackward.apply(g, y), lambda d: randn(4, 3, device=d).tanh()),
+    "relu_backward": (lambda g, y: mg.ops.primitives.ReluBackward.apply(g, y), _positive),
+    "log_softmax_backward": (lambda g, y: mg.ops.primitives.LogSoftmaxBackward.apply(g, y, 1),
+                             lambda d: randn(4, 3, device=d).log_softmax(1)),
+}
+
+
+@pytest.mark.parametrize("name", BACKWARD_OPS)
+def test_backward_ops_gradcheck(name, device):
+    fn, make_y = BACKWARD_OPS[name]
+    g = randn(4, 3, device=device)
+    y = make_y(device).detach().requires_grad_()
+    assert gradcheck(fn, (g, y))
+    assert gradgradcheck(fn, (g, y))
+
+
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (True, False, False)], ids=str)
+def test_linear_backward_op_gradcheck(needs, device):
+    g, x, w = randn(5, 2, device=device), randn(5, 3, device=device), randn(2, 3, device=device)
+
+    def fn(g, x, w):
+        return tuple(t for t in mg.ops.primitives.LinearBackward.apply(g, x, w, needs) if t is not None)
+
+    assert gradcheck(fn, (g, x, w))
+    assert gradgradcheck(fn, (g, x, w))
