@@ -55,7 +55,8 @@ def _weight(weight, name, classes, like):
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument names
     """(x − y)², reduced (the mean of an empty input is NaN, as in PyTorch)."""
     _check("mse_loss", input, target, reduction)
-    target = target.to(input.dtype)
+    if target._array.dtype != input._array.dtype:
+        target = target.to(input.dtype)
     if reduction == "none":
         return P.SquaredError.apply(input, target, 1.0, True)
     n = input.numel()

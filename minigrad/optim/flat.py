@@ -39,9 +39,16 @@ class FlatStorage:
 
     def groups(self, optimizer, index):
         flats = self._flats.get(index)
-        if flats is None or not all(f.intact() for f in flats):
+        if flats is None or not self._intact(flats):
             flats = self._flats[index] = self._build(optimizer, index)
         return flats
+
+    @staticmethod
+    def _intact(flats):
+        for flat in flats:
+            if not flat.intact():
+                return False
+        return True
 
     @staticmethod
     def _build(optimizer, index):
@@ -88,7 +95,10 @@ class FlatGroup:
 
     def intact(self):
         """Whether every parameter still lives in this group's flat array."""
-        return all(p._array is view for p, view in zip(self.params, self._views))
+        for p, view in zip(self.params, self._views):
+            if p._array is not view:
+                return False
+        return True
 
     # ------------------------------------------------------------------ state
     def state_array(self, name, fill):

@@ -37,7 +37,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument names
-        if not is_tensor(input) or input.dtype is not self.weight.dtype:
+        if not is_tensor(input) or input._array.dtype != self.weight._array.dtype:
             return F.linear(input, self.weight, self.bias)   # raises, naming the problem
         shape = input._array.shape
         if not shape or shape[-1] != self.in_features:
