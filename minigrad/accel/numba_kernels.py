@@ -1,11 +1,14 @@
 """Rules compiled by Numba into one loop over the elements (optional: ``pip install "minigrad[fast]"``).
 
-For a rule ``adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, …)``
+For a rule ``adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, …, amsgrad, …)``
 the generated loop reads (``loop_source`` shows it)::
 
     def minigrad_fused_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, …):
         for i in prange(param.shape[0]):
-            param[i], exp_avg[i], exp_avg_sq[i], _ = rule(param[i], grad[i], exp_avg[i], exp_avg_sq[i], …)
+            param[i], exp_avg[i], exp_avg_sq[i], _ = rule(param[i], grad[i], exp_avg[i], exp_avg_sq[i], …, False, …)
+
+The options that are booleans (``amsgrad``…) are written in as constants, one
+compiled loop per combination, so the branches they switch off disappear.
 
 State a group does not use (``max_exp_avg_sq`` without amsgrad) arrives as the
 number 0 and its result is dropped; each pattern of present and absent state
@@ -55,12 +58,13 @@ def kernel(rule, state_names):
 
     def run(param, grad, *states, **values):
         present = tuple(hasattr(s, "shape") for s in states)
+        flags = tuple((name, values[name]) for name in arguments if isinstance(values[name], bool))
         parallel = param.shape[0] >= PARALLEL_MIN
-        key = (rule, present, parallel)
+        key = (rule, present, flags, parallel)
         loop = _compiled.get(key)
         if loop is None:
-            loop = _compiled[key] = _compile(numba, rule, state_names, present, arguments, parallel)
-        args = (param, grad, *states, *(values[name] for name in arguments))
+            loop = _compiled[key] = _compile(numba, rule, state_names, present, arguments, dict(flags), parallel)
+        args = (param, grad, *states, *(values[name] for name in arguments if name not in dict(flags)))
         if parallel:
             # the workqueue layer aborts when two threads start parallel loops at once
             with _parallel_lock:
@@ -71,19 +75,25 @@ def kernel(rule, state_names):
     return run
 
 
-def loop_source(state_names, present, arguments):
-    """Python source of one loop applying the rule to every element (absent state passed through as a number)."""
+def loop_source(state_names, present, arguments, flags):
+    """Python source of one loop applying the rule to every element.
+
+    Absent state is passed through as a number; the boolean options (``flags``) are
+    written in as constants, so the compiler drops the branches they switch off.
+    """
+    numbers = [name for name in arguments if name not in flags]
     reads = ", ".join(["param[i]", "grad[i]"] + [f"{n}[i]" if p else n for n, p in zip(state_names, present)]
-                      + list(arguments))
+                      + [repr(flags[name]) if name in flags else name for name in arguments])
     writes = ", ".join(["param[i]"] + [f"{n}[i]" if p else "_" for n, p in zip(state_names, present)])
-    signature = ", ".join(["param", "grad", *state_names, *arguments])
+    signature = ", ".join(["param", "grad", *state_names, *numbers])
     return (f"def minigrad_fused_step({signature}):\n"
             f"    for i in prange(param.shape[0]):\n"
             f"        {writes} = rule({reads})\n")
 
 
-def _compile(numba, rule, state_names, present, arguments, parallel):
+def _compile(numba, rule, state_names, present, arguments, flags, parallel):
     namespace = {"prange": numba.prange,
                  "rule": scalar_version(rule, SCALAR_MATH, numba.njit(inline="always", error_model="numpy"))}
-    exec(compile(loop_source(state_names, present, arguments), f"<minigrad fused {rule.__name__}>", "exec"), namespace)
+    source = loop_source(state_names, present, arguments, flags)
+    exec(compile(source, f"<minigrad fused {rule.__name__}>", "exec"), namespace)
     return numba.njit(namespace["minigrad_fused_step"], parallel=parallel, error_model="numpy")

@@ -4,21 +4,21 @@ from minigrad.optim.elementwise import absolute, maximum
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def adamax(param, grad, exp_avg, exp_inf, lr, beta1, beta2, eps, weight_decay, step, maximize):
-    """One Adamax step on arrays (updated in place) or numbers; returns θ, m and u."""
+def adamax(param, grad, exp_avg, exp_inf, lr, beta1, beta2, eps, weight_decay, bias_correction1, maximize):
+    """One Adamax step on arrays (updated in place) or numbers; returns θ, m and u (bias_correction1 = 1 − β1ᵗ)."""
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param                                  # g ← g + λθ
     exp_avg *= beta1
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
     exp_inf = maximum(beta2 * exp_inf, absolute(g) + eps)             # u ← max(β2·u, |g| + ε)
-    param -= adamax_rate(exp_inf, lr, beta1, step) * exp_avg          # θ ← θ − γ/(1 − β1ᵗ)·m/u
+    param -= adamax_rate(exp_inf, lr, bias_correction1) * exp_avg     # θ ← θ − γ/(1 − β1ᵗ)·m/u
     return param, exp_avg, exp_inf
 
 
-def adamax_rate(exp_inf, lr, beta1, step):
+def adamax_rate(exp_inf, lr, bias_correction1):
     """The effective learning rate γ/((1 − β1ᵗ)·u)."""
-    return lr / (1 - beta1 ** step) / exp_inf
+    return lr / bias_correction1 / exp_inf
 
 
 class Adamax(Optimizer):
@@ -63,7 +63,7 @@ class Adamax(Optimizer):
     def rule_arguments(self, group, step, new_state):
         beta1, beta2 = group["betas"]
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    step=step, maximize=group["maximize"])
+                    bias_correction1=1 - beta1 ** step, maximize=group["maximize"])
 
     def rate(self, group, state, step):
-        return adamax_rate(state["exp_inf"], group["lr"], group["betas"][0], step)
+        return adamax_rate(state["exp_inf"], group["lr"], 1 - group["betas"][0] ** step)

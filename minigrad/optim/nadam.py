@@ -6,12 +6,13 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def nadam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, mu, mu_next, mu_product,
-          mu_product_next, decoupled, maximize):
+def nadam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, bias_correction2, mu, mu_next,
+          mu_product, mu_product_next, decoupled, maximize):
     """One NAdam step on arrays (updated in place) or numbers; returns θ, m and v.
 
     ``mu`` = μ_t, ``mu_next`` = μ_{t+1}, ``mu_product`` = Π_{i≤t} μ_i and ``mu_product_next``
-    = Π_{i≤t+1} μ_i are the step's momentum numbers (the optimizer computes them).
+    = Π_{i≤t+1} μ_i are the step's momentum numbers and bias_correction2 = 1 − β2ᵗ (the
+    optimizer computes them once per step).
     """
     g = -grad if maximize else grad
     if decoupled:
@@ -22,15 +23,15 @@ def nadam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * (g * g)                               # v ← β2·v + (1 − β2)·g²
-    rate = nadam_rate(exp_avg_sq, lr, beta2, eps, step)               # γ/(√v̂ + ε)
+    rate = nadam_rate(exp_avg_sq, lr, eps, bias_correction2)          # γ/(√v̂ + ε)
     m_hat = mu_next * exp_avg / (1 - mu_product_next) + (1 - mu) * g / (1 - mu_product)
     param -= rate * m_hat                                             # θ ← θ − γ·m̂/(√v̂ + ε)
     return param, exp_avg, exp_avg_sq
 
 
-def nadam_rate(exp_avg_sq, lr, beta2, eps, step):
+def nadam_rate(exp_avg_sq, lr, eps, bias_correction2):
     """The effective learning rate γ/(√v̂ + ε), v̂ = v/(1 − β2ᵗ)."""
-    return lr / (sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps)
+    return lr / (sqrt(exp_avg_sq / bias_correction2) + eps)
 
 
 class NAdam(Optimizer):
@@ -85,11 +86,12 @@ class NAdam(Optimizer):
         mu_next = _mu(beta1, group["momentum_decay"], step + 1)
         mu_product = math.prod(_mu(beta1, group["momentum_decay"], i) for i in range(1, step + 1))
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    step=step, mu=mu, mu_next=mu_next, mu_product=mu_product, mu_product_next=mu_product * mu_next,
+                    bias_correction2=1 - beta2 ** step, mu=mu, mu_next=mu_next, mu_product=mu_product,
+                    mu_product_next=mu_product * mu_next,
                     decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
 
     def rate(self, group, state, step):
-        return nadam_rate(state["exp_avg_sq"], group["lr"], group["betas"][1], group["eps"], step)
+        return nadam_rate(state["exp_avg_sq"], group["lr"], group["eps"], 1 - group["betas"][1] ** step)
 
 
 def _mu(beta1, momentum_decay, t):

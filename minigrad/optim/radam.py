@@ -6,11 +6,12 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def radam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, rectify, rectification,
-          decoupled, maximize):
+def radam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2,
+          rectify, rectification, decoupled, maximize):
     """One RAdam step on arrays (updated in place) or numbers; returns θ, m and v.
 
-    ``rectify`` says whether ρ_t > 5 this step, ``rectification`` is r_t (both from the optimizer).
+    ``rectify`` says whether ρ_t > 5 this step, ``rectification`` is r_t; bias_correction1 = 1 − β1ᵗ,
+    bias_correction2 = 1 − β2ᵗ (all numbers of the step, from the optimizer).
     """
     g = -grad if maximize else grad
     if decoupled:
@@ -21,16 +22,16 @@ def radam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * (g * g)                               # v ← β2·v + (1 − β2)·g²
-    m_hat = exp_avg / (1 - beta1 ** step)                             # m̂ ← m/(1 − β1ᵗ)
-    rate = radam_rate(exp_avg_sq, lr, beta2, eps, step, rectify, rectification)
+    m_hat = exp_avg / bias_correction1                                # m̂ ← m/(1 − β1ᵗ)
+    rate = radam_rate(exp_avg_sq, lr, eps, bias_correction2, rectify, rectification)
     param -= rate * m_hat                                             # θ ← θ − γ·m̂·(r_t·l_t, or 1)
     return param, exp_avg, exp_avg_sq
 
 
-def radam_rate(exp_avg_sq, lr, beta2, eps, step, rectify, rectification):
+def radam_rate(exp_avg_sq, lr, eps, bias_correction2, rectify, rectification):
     """The effective learning rate: γ·r_t·l_t with l_t = √(1 − β2ᵗ)/(√v + ε) once rectified, else γ (plain momentum)."""
     if rectify:
-        return lr * rectification * math.sqrt(1 - beta2 ** step) / (sqrt(exp_avg_sq) + eps)
+        return lr * rectification * math.sqrt(bias_correction2) / (sqrt(exp_avg_sq) + eps)
     return lr
 
 
@@ -86,13 +87,14 @@ class RAdam(Optimizer):
         beta1, beta2 = group["betas"]
         rectify, rectification = _rectification(beta2, step)
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    step=step, rectify=rectify, rectification=rectification,
+                    bias_correction1=1 - beta1 ** step, bias_correction2=1 - beta2 ** step,
+                    rectify=rectify, rectification=rectification,
                     decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
 
     def rate(self, group, state, step):
         beta1, beta2 = group["betas"]
         rectify, rectification = _rectification(beta2, step)
-        return radam_rate(state["exp_avg_sq"], group["lr"], beta2, group["eps"], step, rectify,
+        return radam_rate(state["exp_avg_sq"], group["lr"], group["eps"], 1 - beta2 ** step, rectify,
                           rectification) / (1 - beta1 ** step)
 
 

@@ -136,8 +136,8 @@ def test_a_rule_is_the_same_arithmetic_on_numbers_and_on_arrays():
     """The rule a kernel compiles is the rule the plain path runs: here on Python floats against arrays."""
     theta, g = np.array([0.5, -1.0]), np.array([0.2, 0.3])
     m, v, vmax = np.zeros(2), np.zeros(2), np.zeros(2)
-    arguments = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, step=1, amsgrad=True,
-                     maximize=False, decoupled=True)
+    arguments = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, bias_correction1=0.1,
+                     bias_correction2=0.001, amsgrad=True, maximize=False, decoupled=True)
     on_arrays = optim.adam(theta.copy(), g, m, v, vmax, **arguments)
     for i in range(2):
         on_numbers = optim.adam(float(theta[i]), float(g[i]), 0.0, 0.0, 0.0, **arguments)
