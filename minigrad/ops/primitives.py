@@ -721,7 +721,9 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         ns = xp(x)
         y = ns.matmul(x._array, ns.matrix_transpose(weight._array))
-        return y if bias is None else y + bias._array
+        if bias is not None:
+            y += bias._array                           # y is new: adding in place saves a pass over memory
+        return y
 
     @staticmethod
     def backward(ctx, grad):
