@@ -29,7 +29,8 @@ SCALAR_MATH = {"sqrt": math.sqrt, "maximum": max, "absolute": abs}
 
 _numba = None
 _checked = False
-_compiled = {}
+_kernels = {}           # (rule, state names) -> its kernel
+_compiled = {}          # (rule, present state, flags, parallel) -> the compiled loop
 _parallel_lock = threading.Lock()
 
 
@@ -50,10 +51,17 @@ def _import_numba():
 
 
 def kernel(rule, state_names):
-    """A kernel for ``rule`` on NumPy arrays, or None without Numba."""
+    """A kernel for ``rule`` on NumPy arrays, or None without Numba (made once per rule)."""
     numba = _import_numba()
     if numba is None:
         return None
+    found = _kernels.get((rule, state_names))
+    if found is None:
+        found = _kernels[(rule, state_names)] = _make_kernel(numba, rule, state_names)
+    return found
+
+
+def _make_kernel(numba, rule, state_names):
     arguments = list(inspect.signature(rule).parameters)[2 + len(state_names):]   # after θ, g and the state arrays
 
     def run(param, grad, *states, **values):

@@ -171,15 +171,11 @@ class Optimizer:
     def _kernel(self, group, flat):
         """The compiled kernel for this rule when ``fused`` allows it and it pays (see ``minigrad.accel``)."""
         fused = group.get("fused")
-        if fused is False:
+        if fused is False or (fused is None and not accel.worth_it(flat.device, flat.size)):
             return None
         kernel = accel.kernel(self.rule, self.rule_state, flat.device, flat.dtype)
-        if kernel is None:
-            if fused:
-                raise RuntimeError(f"{type(self).__name__}(fused=True): {accel.unavailable_reason(flat.device, flat.dtype)}")
-            return None
-        if fused is None and not accel.worth_it(flat.device, flat.size):
-            return None
+        if kernel is None and fused:
+            raise RuntimeError(f"{type(self).__name__}(fused=True): {accel.unavailable_reason(flat.device, flat.dtype)}")
         return kernel
 
     def _ensure_state(self, group, flat, i, names):
