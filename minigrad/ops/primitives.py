@@ -31,6 +31,7 @@ conversion     ToDtype ToDevice Clone
 
 import math
 
+from minigrad.autograd.function import TENSOR_TYPES
 from minigrad.autograd.function import Function as _Function
 
 
@@ -46,12 +47,12 @@ def xp(t):
 
 
 def value(v):
-    """The array of a tensor; a Python number as it is."""
-    return v._array if hasattr(v, "_array") else v
+    """The array of a tensor; a number (or a 0-d array standing for one) as it is."""
+    return v._array if type(v) in TENSOR_TYPES else v
 
 
 def shape_of(v):
-    return v.shape if hasattr(v, "_array") else ()
+    return v.shape if type(v) in TENSOR_TYPES else ()
 
 
 def wrap(array, like):
@@ -454,13 +455,14 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, condition, a, b):
-        ctx.condition = condition
+        ctx.save_for_backward(condition)
         ctx.shapes = shape_of(a), shape_of(b)
         return xp(condition).where(condition._array, value(a), value(b))
 
     @staticmethod
     def backward(ctx, grad):
-        needs, (a_shape, b_shape), condition = ctx.needs_input_grad, ctx.shapes, ctx.condition
+        (condition,) = ctx.saved_tensors
+        needs, (a_shape, b_shape) = ctx.needs_input_grad, ctx.shapes
         return (None,
                 unbroadcast(grad.where(condition, 0.0), a_shape) if needs[1] else None,
                 unbroadcast(grad.where(~condition, 0.0), b_shape) if needs[2] else None)
@@ -672,14 +674,16 @@ class CopySlices(Function):
     @staticmethod
     def forward(ctx, base, values, replay):
         ctx.replay = replay
-        ctx.outside = base.new_ones(base.shape)
-        replay(ctx.outside)._array[...] = 0          # the mask: 1 outside the view, 0 inside
+        outside = base.new_ones(base.shape)
+        replay(outside)._array[...] = 0              # the mask: 1 outside the view, 0 inside
+        ctx.save_for_backward(outside)
         return base._array
 
     @staticmethod
     def backward(ctx, grad):
         needs = ctx.needs_input_grad
-        return (grad * ctx.outside if needs[0] else None,
+        (outside,) = ctx.saved_tensors
+        return (grad * outside if needs[0] else None,
                 ctx.replay(grad) if needs[1] else None, None)
 
 
@@ -845,9 +849,9 @@ class SquaredError(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = (x - y) * (grad * (2.0 * ctx.scale))
+        grad_x = Mul.apply(Sub.apply(x, y), Mul.apply(grad, 2.0 * ctx.scale))         # (x − y)·(2·scale·g)
         return (grad_x if ctx.needs_input_grad[0] else None,
-                -grad_x if ctx.needs_input_grad[1] else None, None, None)
+                Neg.apply(grad_x) if ctx.needs_input_grad[1] else None, None, None)
 
 
 class WeightedNLL(Function):
@@ -859,15 +863,18 @@ class WeightedNLL(Function):
 
     @staticmethod
     def forward(ctx, logp, m, scale, per_row):
-        ctx.m, ctx.scale, ctx.per_row = m, scale, per_row
+        ctx.save_for_backward(wrap(m, logp))            # saved, so that releasing the graph frees it
+        ctx.scale, ctx.per_row = scale, per_row
         ns = xp(logp)
         picked = ns.sum(m * logp._array, axis=1)
         return -picked if per_row else ns.sum(picked) * -scale
 
     @staticmethod
     def backward(ctx, grad):
-        weights = grad._wrap(ctx.m * -ctx.scale, grad.device)            # −scale·M, a constant
-        return (weights * grad.reshape(-1, 1) if ctx.per_row else weights * grad), None, None, None
+        (m,) = ctx.saved_tensors
+        if ctx.per_row:
+            return Mul.apply(m, Reshape.apply(Neg.apply(grad), (-1, 1))), None, None, None     # −M·g per row
+        return Mul.apply(m, Mul.apply(grad, -ctx.scale)), None, None, None                   # −scale·M·g
 
 
 # ================================================================== conversions

@@ -164,22 +164,34 @@ def test_module_moved_after_steps_keeps_training_with_its_state():
     np.testing.assert_allclose(moved.weight.cpu().detach().numpy(), stayed.weight.detach().numpy(), rtol=1e-12)
 
 
-def test_backward_frees_what_cross_entropy_saved():
-    """8. releasing the graph frees the log-probabilities the loss saved (nothing kept on the node)."""
-    z = mg.randn(64, 10, requires_grad=True)
-    loss = F.cross_entropy(z, mg.randint(0, 10, (64,)))
-    saved = []
-    stack, seen = [loss.grad_fn], set()
+def _large_arrays_held_by_nodes(root):
+    """Weak references to every array of 64+ elements a node of the graph holds (saved or as an attribute)."""
+    held, stack, seen = [], [root], set()
     while stack:
         node = stack.pop()
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
-        saved += [weakref.ref(item.tensor._array) for item in getattr(node, "_saved", ())
-                  if hasattr(item, "tensor") and item.tensor._array.size >= 64]
+        values = list(vars(node).values()) + [getattr(item, "tensor", item) for item in getattr(node, "_saved", ())]
+        for value in values:
+            array = getattr(value, "_array", value)
+            if hasattr(array, "shape") and hasattr(array, "dtype") and getattr(array, "size", 0) >= 64:
+                held.append(weakref.ref(array))
         stack += [child for child, _ in node.next_functions]
-    assert saved, "the loss saved no arrays to check"
+    return held
+
+
+@pytest.mark.parametrize("loss_fn", [
+    lambda z, y: F.cross_entropy(z, y), lambda z, y: F.cross_entropy(z, y, reduction="none").sum(),
+    lambda z, y: F.nll_loss(z.log_softmax(1), y, weight=mg.rand(10) + 0.5, ignore_index=3),
+], ids=["mean", "none", "nll_weighted"])
+def test_backward_frees_what_cross_entropy_saved(loss_fn):
+    """8. releasing the graph frees what the loss kept for backward: saved tensors and anything on its nodes."""
+    z = mg.randn(64, 10, requires_grad=True)
+    loss = loss_fn(z, mg.randint(0, 10, (64,)))
+    held = _large_arrays_held_by_nodes(loss.grad_fn)
+    assert held, "the loss kept no arrays to check"
     loss.backward()
     gc.collect()
-    assert [ref() is None for ref in saved] == [True] * len(saved)
+    assert [ref() is None for ref in held] == [True] * len(held)
     assert loss.grad_fn is not None                 # the graph is still there; only its saved values are gone

@@ -212,7 +212,7 @@ def test_parameters_become_views_of_one_flat_array_and_keep_their_values():
     assert all(memory(p.detach().numpy()) is flat for p in model.parameters()) and flat.size == 26
 
 
-def test_a_weight_used_twice_accumulates_after_its_direct_write():
+def test_a_weight_used_twice_gets_both_gradients_and_later_backwards_add():
     mg.manual_seed(0)
     layer = nn.Linear(3, 3).double()
     x = mg.randn(4, 3, dtype=mg.float64)
@@ -253,7 +253,7 @@ def test_a_weight_that_is_also_the_input_gets_both_gradients():
     expected = w.grad.numpy().copy()
     w.grad = None
     opt = optim.SGD([w], lr=0.1)
-    opt.step()  # reserves the slot
+    opt.step()  # builds the flat storage before the gradients below arrive
     loss().backward()
     np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
 
@@ -267,5 +267,6 @@ def test_a_gradient_kept_across_zero_grad_keeps_its_values_as_in_pytorch():
     opt.zero_grad()                      # set_to_none=True: the old tensor is left as it was
     (5 * w).sum().backward()
     assert kept.tolist() == [2.0] * 3 and w.grad.tolist() == [5.0] * 3 and kept is not w.grad
+    current = w.grad
     opt.zero_grad(set_to_none=False)     # zeroed in place: the same tensor, now zeros
-    assert w.grad.tolist() == [0.0] * 3
+    assert w.grad is current and w.grad.tolist() == [0.0] * 3

@@ -178,3 +178,38 @@ def test_the_gpu_kernel_plumbing_runs_the_rule(name, monkeypatch):
         values = opt.rule_arguments(opt.param_groups[0], t, new_state=t == 1)
         run(param, g, *[states.get(n, 0.0) for n in cls.rule_state], **values)
     np.testing.assert_allclose(param, plain, rtol=1e-12)
+
+
+@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba (pip install 'minigrad[fast]')")
+def test_the_multi_threaded_compiled_loop_gives_what_the_plain_path_gives():
+    """Blocks of PARALLEL_MIN elements and more run the loop on all cores (and take a lock)."""
+    from minigrad.accel import numba_kernels
+
+    n = numba_kernels.PARALLEL_MIN + 1000
+    cls, _, options = CASES["adam_amsgrad_wd"]
+    grads, start = gradients(shapes=[(n,)], steps=3), initial(shapes=[(n,)])
+    plain = run_minigrad(cls, dict(options, fused=False), grads, start)
+    fused = run_minigrad(cls, dict(options, fused=True), grads, start)
+    np.testing.assert_allclose(fused[0], plain[0], rtol=1e-12, atol=1e-15)
+    assert any(key[-1] for key in numba_kernels._compiled)          # the parallel loop was the one compiled
+
+
+@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba (pip install 'minigrad[fast]')")
+def test_fused_none_chooses_the_compiled_loop_by_size(monkeypatch):
+    from minigrad.accel import numba_kernels
+
+    calls = []
+    original = numba_kernels._make_kernel
+
+    def counting(numba, rule, state_names):
+        run = original(numba, rule, state_names)
+        return lambda *args, **kwargs: (calls.append(args[0].shape[0]), run(*args, **kwargs))
+
+    monkeypatch.setattr(numba_kernels, "_kernels", {})
+    monkeypatch.setattr(numba_kernels, "_make_kernel", counting)
+    small = mg.zeros(100, dtype=mg.float64, requires_grad=True)
+    large = mg.zeros(accel.FUSED_MIN_SIZE, dtype=mg.float64, requires_grad=True)
+    for p in (small, large):
+        p.grad = mg.ones(p.shape, dtype=mg.float64)
+        optim.Adam([p]).step()                                        # fused=None, the default
+    assert calls == [accel.FUSED_MIN_SIZE]                            # only the large group was compiled
