@@ -72,22 +72,12 @@ class Tensor:
     def _wrap(array, device):
         """A new leaf tensor around a backend array (no copy, no checks): the internal constructor."""
         t = _new(Tensor)
-        t._array = array if array.__class__ in ARRAY_TYPES else device.backend.adopt(array)
-        t.device = device
-        t._requires_grad = False
-        t._grad = None
-        t.grad_fn = None
-        t._output_nr = 0
-        t._counter = None
-        t._view = None
-        t._hooks = None
-        t._post_accumulate_hooks = None
-        t._grad_accumulator = None
-        t._retains_grad = False
+        Tensor._init(t, array if array.__class__ in ARRAY_TYPES else device.backend.adopt(array), device)
         return t
 
     @staticmethod
     def _init(t, array, device):
+        """Every field of a new tensor ``t``: its array and device, no gradient, no history."""
         t._array = array
         t.device = device
         t._requires_grad = False
