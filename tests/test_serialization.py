@@ -24,7 +24,7 @@ def test_nested_round_trip_keeps_values_keys_and_dtypes(tmp_path, device):
                       "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "amsgrad": False, "params": [0, 5]}]},
         "history": [1.5, float("inf"), None, "text", True],
         "flags": {True: 1, 2.5: "x", None: []},
-        "scalar": mg.tensor(2.5, dtype=mg.float16 if device == "cpu" else mg.float32),  # strict has no float16
+        "scalar": mg.tensor(2.5, dtype=mg.float16 if device == "cpu" else mg.float32, device=device),  # strict: no float16
         "mask": mg.tensor([True, False]),
     }
     path = tmp_path / "ck.safetensors"
@@ -47,7 +47,7 @@ def test_a_state_dict_is_a_plain_safetensors_file(tmp_path):
     mg.save(model.state_dict(), path)
     arrays = safetensors_numpy.load_file(str(path))
     assert set(arrays) == {"0.weight", "0.bias", "2.weight", "2.bias"}
-    np.testing.assert_array_equal(arrays["0.weight"], model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(arrays["0.weight"], model[0].weight.detach().cpu().numpy())
 
 
 def test_weights_load_into_the_equivalent_torch_module(tmp_path):
@@ -62,7 +62,8 @@ def test_weights_load_into_the_equivalent_torch_module(tmp_path):
     model.eval()
     twin.eval()
     x = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
-    np.testing.assert_allclose(twin(torch.tensor(x)).detach().numpy(), model(mg.tensor(x)).detach().numpy(), atol=1e-6)
+    ours = model(mg.tensor(x)).detach().cpu().numpy()
+    np.testing.assert_allclose(twin(torch.tensor(x)).detach().cpu().numpy(), ours, atol=1e-6)
 
 
 def test_truncated_and_foreign_files_give_clear_errors(tmp_path):

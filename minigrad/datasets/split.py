@@ -15,7 +15,7 @@ def train_test_split(x, y, test_size=0.25, seed=0, stratify=True):
     if y.shape[0] != n:
         raise ValueError(f"train_test_split: x has {n} rows but y has {y.shape[0]}")
     rng = np.random.default_rng(seed)
-    labels = y.numpy().reshape(n, -1)[:, 0] if not y.dtype.is_floating_point and stratify else None
+    labels = y.cpu().numpy().reshape(n, -1)[:, 0] if not y.dtype.is_floating_point and stratify else None
     if labels is None:
         order = rng.permutation(n)
         cut = int(round(n * test_size))

@@ -15,7 +15,7 @@ plain target, a row of zeros for an ignored one, and with label smoothing
 from minigrad import _dtype
 from minigrad.autograd.grad_mode import state
 from minigrad.ops import primitives as P
-from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor
+from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor, same_device
 
 NAN = float("nan")
 
@@ -55,6 +55,7 @@ def _weight(weight, name, classes, like):
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument names
     """(x − y)², reduced (the mean of an empty input is NaN, as in PyTorch)."""
     _check("mse_loss", input, target, reduction)
+    same_device(input, target, "mse_loss")
     if target._array.dtype != input._array.dtype:
         target = target.to(input.dtype)
     if reduction == "none":

@@ -62,8 +62,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     dev = as_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     backend = dev.backend
     array = backend.asarray(host.astype(target.numpy, copy=False), target)
-    if backend.shares_memory(array, host) if dev.type == "cpu" else False:
-        array = array.copy()                                       # a new tensor never shares its source's memory
+    if np.shares_memory(backend.to_host(array), host):             # a new tensor never shares its source's memory
+        array = backend.xp.asarray(array, copy=True)
     return _finish(array, dev, requires_grad)
 
 

@@ -2,13 +2,14 @@
 
 from minigrad import _dtype
 from minigrad.ops import primitives as P
-from minigrad.ops.validate import DTypeError, ShapeError, broadcast_shape, check_tensor, fmt
+from minigrad.ops.validate import DTypeError, ShapeError, broadcast_shape, check_tensor, fmt, same_device
 
 
 def matmul(input, other):  # noqa: A002 - PyTorch's argument names
     """The matrix product, broadcasting over batch dimensions (a 1-D operand is a vector)."""
     check_tensor(input, "matmul")
     check_tensor(other, "matmul", "other")
+    same_device(input, other, "matmul")
     a_shape, b_shape = input._array.shape, other._array.shape
     if not a_shape or not b_shape:
         raise ShapeError(f"matmul: both arguments need at least 1 dimension, got {fmt(a_shape)} and {fmt(b_shape)}")
@@ -43,8 +44,10 @@ def linear(input, weight, bias=None):  # noqa: A002
         expected = weight.shape[1] if weight.ndim == 2 else "?"
         raise ShapeError(f"linear: input of shape {fmt(input.shape)} does not fit weight of shape "
                          f"{fmt(weight.shape)} (expected input (*, {expected}))")
+    same_device(input, weight, "linear")
     if bias is not None:
         check_tensor(bias, "linear", "bias")
+        same_device(weight, bias, "linear")
         if bias.shape != (weight.shape[0],):
             raise ShapeError(f"linear: bias of shape {fmt(bias.shape)} does not fit weight {fmt(weight.shape)}")
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):

@@ -127,6 +127,8 @@ def operands(a, b, name):
     """
     a_tensor, b_tensor = type(a) in TENSOR_TYPES, type(b) in TENSOR_TYPES
     if a_tensor and b_tensor:
+        if a.device is not b.device:
+            same_device(a, b, name)
         if a._array.dtype == b._array.dtype:
             if a._array.shape != b._array.shape:
                 broadcast_shape(a.shape, b.shape, name)
@@ -150,6 +152,13 @@ def operands(a, b, name):
         tensor = tensor.to(target)
     number = _as_python_number(number, target, name)
     return ((tensor, number) if a_tensor else (number, tensor)) + (target,)
+
+
+def same_device(a, b, name):
+    """A RuntimeError naming both devices unless tensors ``a`` and ``b`` are on one (devices are interned)."""
+    if a.device is not b.device and a.device != b.device:
+        raise RuntimeError(f"{name}: expected all tensors on the same device, but found tensors on {a.device} and "
+                           f"{b.device}")
 
 
 def _as_python_number(number, dtype, name):

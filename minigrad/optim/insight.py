@@ -27,7 +27,7 @@ def lr_summary(optimizer, names=None):
     label = {id(p): n for n, p in (names or {}).items()}
     rows = []
     for index, (param, rate) in enumerate(optimizer.effective_lr().items()):
-        values = rate.numpy()
+        values = rate.cpu().numpy()                      # a report: read on the host
         rows.append({
             "name": label.get(id(param), f"param{index}"),
             "shape": tuple(param.shape),

@@ -40,7 +40,7 @@ def test_resume_continues_exactly(tmp_path):
     assert main(["train", "--epochs", "3", "--out", str(split), *common]) == 0
     assert main(["train", "--epochs", "6", "--out", str(split), *common, "--resume"]) == 0
     a, b = mg.load(straight / "model.safetensors"), mg.load(split / "model.safetensors")
-    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    assert all(np.array_equal(a[k].cpu().numpy(), b[k].cpu().numpy()) for k in a)
     assert json.loads((split / "history.json").read_text())["epoch"] == [1, 2, 3, 4, 5, 6]
 
 
@@ -73,7 +73,7 @@ def test_resume_from_the_middle_matches_a_straight_run(tmp_path):
     resumed = Trainer.resume(tmp_path / "ck.safetensors", epochs=6)
     resumed.fit()
     for (k, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
-        assert np.array_equal(a.numpy(), b.numpy()), k
+        assert np.array_equal(a.cpu().numpy(), b.cpu().numpy()), k
     assert resumed.history.epoch == list(range(1, 7))
 
 

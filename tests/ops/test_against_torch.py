@@ -33,6 +33,6 @@ def test_matches_torch(name):
     out.backward()
     tout.backward()
     np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-10)
-    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.grad.cpu().numpy(), ta.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)
     if tb.grad is not None:
-        np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b.grad.cpu().numpy(), tb.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)

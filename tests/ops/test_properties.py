@@ -24,7 +24,7 @@ def test_broadcast_binary_ops_match_numpy_and_finite_differences(shapes, op, see
     a, b = mg.tensor(a_np, requires_grad=True), mg.tensor(b_np, requires_grad=True)
     out = fn(a, b)
     assert out.shape == shapes.result_shape
-    np.testing.assert_allclose(out.detach().numpy(), reference(a_np, b_np))
+    np.testing.assert_allclose(out.detach().cpu().numpy(), reference(a_np, b_np))
     assert gradcheck(fn, (a, b))
 
 
@@ -37,7 +37,7 @@ def test_reductions_over_random_dims(shape, data):
     keepdim = data.draw(st.booleans())
     x = mg.tensor(x_np, requires_grad=True)
     axes = tuple(d % len(shape) for d in dims)
-    np.testing.assert_allclose(x.sum(tuple(dims), keepdim).detach().numpy(), x_np.sum(axes, keepdims=keepdim))
-    np.testing.assert_allclose(x.mean(tuple(dims), keepdim).detach().numpy(), x_np.mean(axes, keepdims=keepdim))
+    np.testing.assert_allclose(x.sum(tuple(dims), keepdim).detach().cpu().numpy(), x_np.sum(axes, keepdims=keepdim))
+    np.testing.assert_allclose(x.mean(tuple(dims), keepdim).detach().cpu().numpy(), x_np.mean(axes, keepdims=keepdim))
     assert gradcheck(lambda t: t.logsumexp(tuple(dims), keepdim), (x,))
     assert gradcheck(lambda t: t.amax(tuple(dims), keepdim), (x,))

@@ -10,7 +10,7 @@ from minigrad import nn, optim
 
 
 def _rate(opt, p):
-    return opt.effective_lr()[p].detach().numpy()
+    return opt.effective_lr()[p].detach().cpu().numpy()
 
 
 def test_effective_lr_formulas():
@@ -21,7 +21,7 @@ def test_effective_lr_formulas():
     for _ in range(3):
         w.grad = mg.tensor([0.5, -1.5], dtype=mg.float64)
         adam.step()
-    v = adam.state[w]["exp_avg_sq"].numpy()
+    v = adam.state[w]["exp_avg_sq"].cpu().numpy()
     expected = 0.1 / (1 - 0.9 ** 3) / (np.sqrt(v) / math.sqrt(1 - 0.99 ** 3) + 1e-8)
     np.testing.assert_allclose(_rate(adam, w), expected, rtol=1e-12)
 
@@ -53,11 +53,11 @@ def test_lr_summary_rows_and_update_ratio():
     opt = optim.SGD(model.parameters(), lr=0.1)
     opt.track_updates = True
     model(mg.randn(4, 3)).sum().backward()
-    before = model.weight.detach().numpy().copy()
+    before = model.weight.detach().cpu().numpy().copy()
     opt.step()
     rows = optim.lr_summary(opt, dict(model.named_parameters()))
     assert [r["name"] for r in rows] == ["weight", "bias"] and rows[0]["mean"] == pytest.approx(0.1)
-    ratio = np.linalg.norm(model.weight.detach().numpy() - before) / np.linalg.norm(before)
+    ratio = np.linalg.norm(model.weight.detach().cpu().numpy() - before) / np.linalg.norm(before)
     assert rows[0]["update_ratio"] == pytest.approx(ratio, rel=1e-5)
     assert "weight" in optim.format_lr_summary(rows)
 
@@ -73,14 +73,14 @@ def test_range_test_sweeps_stops_suggests_and_restores():
     batches = _regression()
     model = nn.Linear(4, 1)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    before = {k: v.clone().numpy() for k, v in model.state_dict().items()}
+    before = {k: v.clone().cpu().numpy() for k, v in model.state_dict().items()}
     result = optim.lr_range_test(model, opt, nn.MSELoss(), batches, start_lr=1e-5, end_lr=10.0, num_steps=100)
     ratios = np.array(result.lrs[1:]) / np.array(result.lrs[:-1])
     np.testing.assert_allclose(ratios, (10.0 / 1e-5) ** (1 / 99))
     assert result.diverged_at is not None and len(result.lrs) < 100          # stopped early
     assert 1e-5 < result.suggested_lr < 1.0
     for k, v in model.state_dict().items():
-        assert np.array_equal(v.numpy(), before[k])
+        assert np.array_equal(v.cpu().numpy(), before[k])
     assert opt.param_groups[0]["lr"] == 0.01 and not opt.state
     assert "suggested_lr" in repr(result)
     # the next real step is exactly the step a fresh optimizer would take
@@ -92,7 +92,7 @@ def test_range_test_sweeps_stops_suggests_and_restores():
             o.zero_grad()
             nn.MSELoss()(m(x), y).backward()
             o.step()
-    assert np.array_equal(model.weight.detach().numpy(), twin.weight.detach().numpy())
+    assert np.array_equal(model.weight.detach().cpu().numpy(), twin.weight.detach().cpu().numpy())
 
 
 def test_range_test_validates_arguments():

@@ -84,7 +84,7 @@ def test_state_dict_resume_is_exact(name, tmp_path):
     resumed.load_state_dict(checkpoint["optimizer"])
     _run(resumed_model, resumed, batches[10:])
     for (key, a), (_, b) in zip(straight_model.state_dict().items(), resumed_model.state_dict().items()):
-        assert np.array_equal(a.numpy(), b.numpy()), key
+        assert np.array_equal(a.cpu().numpy(), b.cpu().numpy()), key
 
 
 def test_sgd_threshold_two_over_l():
@@ -188,28 +188,29 @@ def test_flat_buffers_survive_module_conversion():
     model.double()  # replaces the parameters' arrays: the optimizer rebuilds its buffers
     opt.zero_grad()
     model(x.double()).sum().backward()
-    before = model.weight.detach().numpy().copy()
+    before = model.weight.detach().cpu().numpy().copy()
     opt.step()
-    assert model.weight.dtype == mg.float64 and not np.array_equal(before, model.weight.detach().numpy())
+    assert model.weight.dtype == mg.float64 and not np.array_equal(before, model.weight.detach().cpu().numpy())
     assert opt.state[model.weight]["exp_avg"].dtype == mg.float64 and opt.state[model.weight]["step"].item() == 2
 
 
 def test_parameters_become_views_of_one_flat_array_and_keep_their_values():
+    mg.set_default_device("cpu")          # looks at NumPy's view bases
     mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    before = [p.detach().numpy().copy() for p in model.parameters()]
+    before = [p.detach().cpu().numpy().copy() for p in model.parameters()]
     opt = optim.SGD(model.parameters(), lr=0.0)
     model(mg.randn(5, 3)).sum().backward()
     opt.step()                                   # lr 0: the storage is built, nothing moves
     for p, b in zip(model.parameters(), before):
-        np.testing.assert_array_equal(p.detach().numpy(), b)
+        np.testing.assert_array_equal(p.detach().cpu().numpy(), b)
     def memory(a):
         while a.base is not None:
             a = a.base
         return a
 
-    flat = memory(next(model.parameters()).detach().numpy())
-    assert all(memory(p.detach().numpy()) is flat for p in model.parameters()) and flat.size == 26
+    flat = memory(next(model.parameters()).detach().cpu().numpy())
+    assert all(memory(p.detach().cpu().numpy()) is flat for p in model.parameters()) and flat.size == 26
 
 
 def test_a_weight_used_twice_gets_both_gradients_and_later_backwards_add():
@@ -220,16 +221,16 @@ def test_a_weight_used_twice_gets_both_gradients_and_later_backwards_add():
     def loss():
         return (layer(layer(x)) ** 2).sum()
     loss().backward()
-    expected = [p.grad.numpy().copy() for p in layer.parameters()]
+    expected = [p.grad.cpu().numpy().copy() for p in layer.parameters()]
     layer.zero_grad()
     opt = optim.SGD(layer.parameters(), lr=0.1)
     opt.step()
     loss().backward()
     for p, e in zip(layer.parameters(), expected):
-        np.testing.assert_allclose(p.grad.numpy(), e, rtol=1e-12)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), e, rtol=1e-12)
     loss().backward()  # .grad already set: the second backward adds to it
     for p, e in zip(layer.parameters(), expected):
-        np.testing.assert_allclose(p.grad.numpy(), 2 * e, rtol=1e-12)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), 2 * e, rtol=1e-12)
 
 
 def test_autograd_grad_leaves_dot_grad_alone():
@@ -250,12 +251,12 @@ def test_a_weight_that_is_also_the_input_gets_both_gradients():
         return (mg.nn.functional.linear(w, w) * c).sum()  # y = W Wᵀ: W is input and weight
 
     loss().backward()
-    expected = w.grad.numpy().copy()
+    expected = w.grad.cpu().numpy().copy()
     w.grad = None
     opt = optim.SGD([w], lr=0.1)
     opt.step()  # builds the flat storage before the gradients below arrive
     loss().backward()
-    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), expected, rtol=1e-12)
 
 
 def test_a_gradient_kept_across_zero_grad_keeps_its_values_as_in_pytorch():

@@ -55,14 +55,14 @@ def initial(seed=1, shapes=SHAPES):
     return [rng.standard_normal(s) for s in shapes]
 
 
-def run_minigrad(cls, options, grads, start, dtype=mg.float64):
-    params = [mg.tensor(v, dtype=dtype, requires_grad=True) for v in start]
+def run_minigrad(cls, options, grads, start, dtype=mg.float64, device=None):
+    params = [mg.tensor(v, dtype=dtype, device=device, requires_grad=True) for v in start]
     opt = cls(params, **options)
     for step in grads:
         for p, g in zip(params, step):
-            p.grad = None if g is None else mg.tensor(g, dtype=dtype)
+            p.grad = None if g is None else mg.tensor(g, dtype=dtype, device=device)
         opt.step()
-    return [p.detach().numpy().astype(np.float64) for p in params]
+    return [p.detach().cpu().numpy().astype(np.float64) for p in params]
 
 
 def run_reference(rule, options, grads, start):
@@ -110,7 +110,7 @@ def test_matches_pytorch(name):
     finally:
         torch.set_default_dtype(default)
     for a, p in zip(ours, params):
-        np.testing.assert_allclose(a, p.detach().numpy(), rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(a, p.detach().cpu().numpy(), rtol=1e-10, atol=1e-13)
 
 
 def _compiled_available():
@@ -125,8 +125,8 @@ def test_compiled_path_gives_what_the_plain_path_gives(name, dtype):
     cls, _, options = CASES[name]
     shapes = [(70, 90), (5000,), (3,)]                    # large and small blocks, as a real model has
     grads, start = gradients(shapes=shapes, steps=4), initial(shapes=shapes)
-    plain = run_minigrad(cls, dict(options, fused=False), grads, start, dtype)
-    fused = run_minigrad(cls, dict(options, fused=True), grads, start, dtype)
+    plain = run_minigrad(cls, dict(options, fused=False), grads, start, dtype, device="cpu")   # Numba: the CPU's
+    fused = run_minigrad(cls, dict(options, fused=True), grads, start, dtype, device="cpu")
     tolerance = dict(rtol=1e-12, atol=1e-15) if dtype is mg.float64 else dict(rtol=2e-5, atol=1e-6)
     for a, b in zip(fused, plain):
         np.testing.assert_allclose(a, b, **tolerance)
@@ -145,8 +145,8 @@ def test_a_rule_is_the_same_arithmetic_on_numbers_and_on_arrays():
 
 
 def test_fused_true_without_a_kernel_says_why():
-    w = mg.ones(3, dtype=mg.float16, requires_grad=True)
-    w.grad = mg.ones(3, dtype=mg.float16)
+    w = mg.ones(3, dtype=mg.float16, device="cpu", requires_grad=True)      # float16: the CPU's (strict has none)
+    w.grad = mg.ones(3, dtype=mg.float16, device="cpu")
     with pytest.raises(RuntimeError, match="fused=True.*float32 or float64"):
         optim.Adam([w], fused=True).step()
 
@@ -188,8 +188,8 @@ def test_the_multi_threaded_compiled_loop_gives_what_the_plain_path_gives():
     n = numba_kernels.PARALLEL_MIN + 1000
     cls, _, options = CASES["adam_amsgrad_wd"]
     grads, start = gradients(shapes=[(n,)], steps=3), initial(shapes=[(n,)])
-    plain = run_minigrad(cls, dict(options, fused=False), grads, start)
-    fused = run_minigrad(cls, dict(options, fused=True), grads, start)
+    plain = run_minigrad(cls, dict(options, fused=False), grads, start, device="cpu")
+    fused = run_minigrad(cls, dict(options, fused=True), grads, start, device="cpu")
     np.testing.assert_allclose(fused[0], plain[0], rtol=1e-12, atol=1e-15)
     assert any(key[-1] for key in numba_kernels._compiled)          # the parallel loop was the one compiled
 
@@ -207,9 +207,9 @@ def test_fused_none_chooses_the_compiled_loop_by_size(monkeypatch):
 
     monkeypatch.setattr(numba_kernels, "_kernels", {})
     monkeypatch.setattr(numba_kernels, "_make_kernel", counting)
-    small = mg.zeros(100, dtype=mg.float64, requires_grad=True)
-    large = mg.zeros(accel.FUSED_MIN_SIZE, dtype=mg.float64, requires_grad=True)
+    small = mg.zeros(100, dtype=mg.float64, device="cpu", requires_grad=True)
+    large = mg.zeros(accel.FUSED_MIN_SIZE, dtype=mg.float64, device="cpu", requires_grad=True)
     for p in (small, large):
-        p.grad = mg.ones(p.shape, dtype=mg.float64)
+        p.grad = mg.ones(p.shape, dtype=mg.float64, device="cpu")
         optim.Adam([p]).step()                                        # fused=None, the default
     assert calls == [accel.FUSED_MIN_SIZE]                            # only the large group was compiled

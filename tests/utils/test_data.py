@@ -26,10 +26,10 @@ def test_tensor_dataset_and_batches():
 def test_shuffle_is_a_permutation_reproducible_under_manual_seed():
     ds = TensorDataset(mg.arange(100))
     mg.manual_seed(5)
-    first = np.concatenate([b[0].numpy() for b in DataLoader(ds, batch_size=16, shuffle=True)])
-    second_epoch = np.concatenate([b[0].numpy() for b in DataLoader(ds, batch_size=16, shuffle=True)])
+    first = np.concatenate([b[0].cpu().numpy() for b in DataLoader(ds, batch_size=16, shuffle=True)])
+    second_epoch = np.concatenate([b[0].cpu().numpy() for b in DataLoader(ds, batch_size=16, shuffle=True)])
     mg.manual_seed(5)
-    again = np.concatenate([b[0].numpy() for b in DataLoader(ds, batch_size=16, shuffle=True)])
+    again = np.concatenate([b[0].cpu().numpy() for b in DataLoader(ds, batch_size=16, shuffle=True)])
     assert sorted(first.tolist()) == list(range(100)) and first.tolist() != list(range(100))
     assert np.array_equal(first, again) and not np.array_equal(first, second_epoch)
 
@@ -52,19 +52,19 @@ def test_generic_dataset_is_collated():
 def test_datasets_are_seeded_and_shaped(name):
     x, y = datasets.load(name)
     x2, y2 = datasets.load(name)
-    assert np.array_equal(x.numpy(), x2.numpy()) and x.dtype == mg.float32
+    assert np.array_equal(x.cpu().numpy(), x2.cpu().numpy()) and x.dtype == mg.float32
     if name == "sine":
         assert y.shape == (x.shape[0], 1) and y.dtype == mg.float32
     else:
         assert y.dtype == mg.int64 and y.shape == (x.shape[0],) and y.min().item() == 0
     if name not in ("iris", "sine"):
         other, _ = datasets.load(name, seed=1)
-        assert not np.array_equal(x.numpy(), other.numpy())
+        assert not np.array_equal(x.cpu().numpy(), other.cpu().numpy())
 
 
 def test_iris_is_the_real_table():
     x, y = datasets.iris()
-    assert x.shape == (150, 4) and np.bincount(y.numpy()).tolist() == [50, 50, 50]
+    assert x.shape == (150, 4) and np.bincount(y.cpu().numpy()).tolist() == [50, 50, 50]
     assert x[0].tolist() == pytest.approx([5.1, 3.5, 1.4, 0.2])
 
 
@@ -72,7 +72,7 @@ def test_train_test_split_stratifies():
     x, y = datasets.spiral(n_samples=300)
     x_train, x_test, y_train, y_test = datasets.train_test_split(x, y, test_size=0.2, seed=3)
     assert x_train.shape[0] == 240 and x_test.shape[0] == 60
-    assert np.bincount(y_test.numpy()).tolist() == [20, 20, 20]
+    assert np.bincount(y_test.cpu().numpy()).tolist() == [20, 20, 20]
     with pytest.raises(ValueError, match="test_size"):
         datasets.train_test_split(x, y, test_size=1.5)
     with pytest.raises(ValueError, match="unknown dataset"):

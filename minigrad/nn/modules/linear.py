@@ -37,7 +37,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument names
-        if not is_tensor(input) or input._array.dtype != self.weight._array.dtype:
+        weight = self.weight
+        if not is_tensor(input) or input.device is not weight.device or input._array.dtype != weight._array.dtype:
             return F.linear(input, self.weight, self.bias)   # raises, naming the problem
         shape = input._array.shape
         if not shape or shape[-1] != self.in_features:
