@@ -169,6 +169,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         floating = any(isinstance(v, float) for v in (start, end, step))
         dtype = _dtype.get_default_dtype() if floating else _dtype.int64
     dtype = _dtype.get_dtype(dtype)
+    # computed on the host in float64 (int64) and then converted, as PyTorch does, so that
+    # arange(0, 1, 0.1) has PyTorch's float32 values; then moved to the device once
     host = np.arange(start, end, step, dtype=np.float64 if dtype.is_floating_point else np.int64)
     dev = as_device(device)
     return _finish(dev.backend.asarray(host.astype(dtype.numpy), dtype), dev, requires_grad)
