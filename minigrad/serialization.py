@@ -14,15 +14,25 @@ directly::
     from safetensors.torch import load_file
     torch_model.load_state_dict(load_file("model.safetensors"))
 
-Writes go to a temporary file in the same folder, which is flushed, synced and
-then renamed over the target: a crash at any moment leaves either the old file
-or the complete new one.
+Writes go to a temporary file beside the target (``.NAME.tmp``, always the same
+name, so killed saves leave at most one), which is flushed, synced and then
+renamed over the target: a crash at any moment leaves either the old file or
+the complete new one. Saving through a symbolic link writes the file it points
+to; new files get the usual permissions (0666 less the umask).
+
+Loading checks the file as the safetensors format requires before reading any
+tensor: a header of at most ``MAX_HEADER_BYTES`` bytes and ``MAX_ENTRIES``
+tensors, known dtypes, shapes of non-negative integers, no duplicate names, a
+``__metadata__`` of strings, and byte ranges that are sorted, contiguous,
+exactly ``numel × itemsize`` long and cover the data section exactly. Anything
+else is a ``CheckpointError`` (a ``ValueError``) naming the file and the
+problem; file-system problems stay ``OSError``.
 """
 
 import json
+import math
 import os
 import struct
-import tempfile
 
 import numpy as np
 
@@ -33,7 +43,9 @@ from minigrad.tensor import Tensor
 _CODES = {"float16": "F16", "float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "bool": "BOOL"}
 _FROM_CODE = {code: _dtype.get_dtype(name) for name, code in _CODES.items()}
 _FORMAT = "minigrad.checkpoint/1"
-_MAX_HEADER = 100 * 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024 * 1024   # the JSON header of a checkpoint (a model of 100,000 tensors needs ~10 MB)
+MAX_ENTRIES = 100_000                # tensors in one file
+_MAX_NESTING = 200                   # depth of the saved object's structure
 
 
 class CheckpointError(ValueError):
@@ -48,6 +60,8 @@ def save(obj, path):
     """
     tensors = {}
     structure = _encode(obj, tensors, flat_names=_is_flat_tensor_dict(obj), path="")
+    if "__metadata__" in tensors:
+        raise ValueError("save: a tensor cannot be named '__metadata__' (safetensors keeps that name for the header)")
     header = {"__metadata__": {"format": _FORMAT, "structure": json.dumps(structure)}}
     offset = 0
     for name, t in tensors.items():
@@ -92,9 +106,10 @@ def _encode(obj, tensors, flat_names, path):
 
 
 def _write_atomically(path, header_bytes, tensors):
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
+    path = os.path.realpath(os.fspath(path))             # through a symbolic link, to the file it names
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.tmp")           # one name per target: killed saves leave at most one
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(struct.pack("<Q", len(header_bytes)))
@@ -143,55 +158,112 @@ def load(path, map_location=None, weights_only=True):
         blob = f.read()
     header, data_start = _read_header(blob, path)
     meta = header.pop("__metadata__", None) or {}
-    tensors = {name: _read_tensor(blob, data_start, name, info, path, device) for name, info in header.items()}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise CheckpointError(f"load: {path!r} is corrupted (its __metadata__ must map strings to strings)")
+    entries = _checked_entries(header, len(blob) - data_start, path)
+    tensors = {name: _read_tensor(blob, data_start, entry, device) for name, entry in entries.items()}
     if meta.get("format") != _FORMAT:
         return tensors  # a plain safetensors file
     try:
         structure = json.loads(meta["structure"])
-        return _decode(structure, tensors)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"load: {path!r} has a damaged structure record ({exc})") from None
+        return _decode(structure, tensors, 0)
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"load: {path!r} has a damaged structure record ({type(exc).__name__}: {exc})") from None
 
 
 def _read_header(blob, path):
     if len(blob) < 8:
         raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint (only {len(blob)} bytes)")
     (size,) = struct.unpack("<Q", blob[:8])
-    if size > min(len(blob) - 8, _MAX_HEADER):
+    if size > len(blob) - 8:
         raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint, or it is truncated "
                               f"(its header claims {size} bytes, the file has {len(blob)})")
+    if size > MAX_HEADER_BYTES:
+        raise CheckpointError(f"load: {path!r} has a header of {size} bytes; minigrad reads headers of at most "
+                              f"{MAX_HEADER_BYTES} bytes (minigrad.serialization.MAX_HEADER_BYTES)")
     try:
-        header = json.loads(blob[8:8 + size].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        header = json.loads(blob[8:8 + size].decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except _Duplicate as exc:
+        raise CheckpointError(f"load: {path!r} is corrupted (the name {exc.args[0]!r} appears twice)") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint (its header is not valid JSON)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint (unexpected header)")
+    count = len(header) - ("__metadata__" in header)
+    if count > MAX_ENTRIES:
+        raise CheckpointError(f"load: {path!r} lists {count} tensors; the limit is {MAX_ENTRIES}")
     return header, 8 + size
 
 
-def _read_tensor(blob, data_start, name, info, path, device):
-    try:
-        dtype = _FROM_CODE[info["dtype"]]
-        shape = tuple(int(n) for n in info["shape"])
-        begin, end = (int(v) for v in info["data_offsets"])
-    except (KeyError, TypeError, ValueError):
-        raise CheckpointError(f"load: {path!r} has a malformed entry for tensor {name!r}") from None
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if end - begin != expected or begin < 0 or data_start + end > len(blob):
-        raise CheckpointError(f"load: {path!r} is truncated or corrupted (tensor {name!r} needs bytes "
-                              f"{begin}..{end} of {len(blob) - data_start})")
-    host = np.frombuffer(blob, dtype=dtype.numpy.newbyteorder("<"), count=int(np.prod(shape)),
+class _Duplicate(Exception):
+    pass
+
+
+def _no_duplicates(pairs):
+    found = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Duplicate(key)
+        found[key] = value
+    return found
+
+
+def _checked_entries(header, data_size, path):
+    """{name: (dtype, shape, begin, end)}, once every entry is well formed and the byte ranges tile the data."""
+    entries = {}
+    for name, info in header.items():
+        try:
+            dtype = _FROM_CODE[info["dtype"]]
+            shape, offsets = info["shape"], info["data_offsets"]
+            if set(info) - {"dtype", "shape", "data_offsets"} or not isinstance(shape, list) \
+                    or not isinstance(offsets, list) or len(offsets) != 2:
+                raise TypeError
+            if not all(type(n) is int and n >= 0 for n in shape + offsets):
+                raise TypeError
+        except (KeyError, TypeError):
+            raise CheckpointError(f"load: {path!r} has a malformed entry for tensor {name!r} ({info!r:.200})") from None
+        begin, end = offsets
+        if end - begin != math.prod(shape) * dtype.itemsize:
+            raise CheckpointError(f"load: {path!r} is corrupted: tensor {name!r} of shape {tuple(shape)} and dtype "
+                                  f"{dtype} needs {math.prod(shape) * dtype.itemsize} bytes, its range {begin}..{end} "
+                                  f"holds {end - begin}")
+        entries[name] = (dtype, tuple(shape), begin, end)
+    position = 0
+    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: (item[1][2], item[1][3])):
+        if begin != position:
+            what = "overlaps the one before" if begin < position else f"leaves bytes {position}..{begin} unused"
+            raise CheckpointError(f"load: {path!r} is corrupted: the byte range of tensor {name!r} {what}")
+        position = end
+    if position != data_size:
+        raise CheckpointError(f"load: {path!r} is truncated or corrupted: its tensors cover {position} bytes, its data "
+                              f"section has {data_size}")
+    return entries
+
+
+def _read_tensor(blob, data_start, entry, device):
+    dtype, shape, begin, _ = entry
+    host = np.frombuffer(blob, dtype=dtype.numpy.newbyteorder("<"), count=math.prod(shape),
                          offset=data_start + begin).astype(dtype.numpy).reshape(shape)
     return Tensor._wrap(device.backend.asarray(host), device)
 
 
-def _decode(node, tensors):
+def _decode(node, tensors, depth):
+    if depth > _MAX_NESTING:
+        raise ValueError(f"the saved object is nested deeper than {_MAX_NESTING} levels")
     if isinstance(node, dict):
         if "__tensor__" in node:
             return tensors[node["__tensor__"]]
         if "__dict__" in node:
-            return {key: _decode(value, tensors) for key, value in node["__dict__"]}
+            return {_key(key): _decode(value, tensors, depth + 1) for key, value in node["__dict__"]}
         if "__list__" in node:
-            return [_decode(v, tensors) for v in node["__list__"]]
+            return [_decode(v, tensors, depth + 1) for v in node["__list__"]]
         raise ValueError(f"unknown record {sorted(node)}")
+    if isinstance(node, list):
+        raise ValueError("a bare list where a record was expected")
     return node
+
+
+def _key(key):
+    if isinstance(key, (list, dict)):
+        raise ValueError(f"a dict key must be a string, number, bool or None, got {type(key).__name__}")
+    return key
