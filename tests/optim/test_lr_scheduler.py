@@ -212,3 +212,28 @@ def test_matches_torch_when_available():
         t_opt.step()
         theirs.step()
     np.testing.assert_allclose(_rates(ours, 40), a, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda o: S.CosineAnnealingLR(o, T_max=0), "T_max must be positive"),
+    (lambda o: S.PolynomialLR(o, total_iters=0), "total_iters must be a positive integer"),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=0), "step_size_up must be positive"),
+    (lambda o: S.OneCycleLR(o, 0.1, total_steps=10, pct_start=1.0), "leaves a phase with no steps"),
+    (lambda o: S.OneCycleLR(o, 0.1, total_steps=10, pct_start=0.1), "leaves a phase with no steps"),
+], ids=["cosine_T_max_0", "polynomial_0", "cyclic_up_0", "one_cycle_pct_1", "one_cycle_first_phase_empty"])
+def test_schedules_that_would_divide_by_zero_are_refused_at_construction(make, message):
+    """PyTorch accepts these and fails with ZeroDivisionError at some later step (a documented difference)."""
+    opt = optim.SGD([mg.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        make(opt)
+
+
+def test_a_scheduler_that_drives_lr_negative_is_caught_at_the_next_step():
+    w = mg.zeros(2, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    scheduler = S.StepLR(opt, step_size=1, gamma=-1.0)
+    w.grad = mg.ones(2)
+    opt.step()
+    scheduler.step()
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['lr'\] is -0.1"):
+        opt.step()

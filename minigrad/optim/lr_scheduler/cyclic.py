@@ -34,6 +34,9 @@ class CyclicLR(LRScheduler):
         self.max_lrs = _per_group(max_lr, groups, "max_lr")
         self.step_size_up = float(step_size_up)
         self.step_size_down = float(step_size_down) if step_size_down is not None else self.step_size_up
+        if not (self.step_size_up > 0 and self.step_size_down >= 0):   # NOTE: PyTorch accepts 0 and divides by it
+            raise ValueError(f"CyclicLR: step_size_up must be positive and step_size_down non-negative, got "
+                             f"{step_size_up!r} and {step_size_down!r}")
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError(f"mode is invalid and scale_fn is None: {mode!r}")
         self.mode, self.gamma = mode, gamma
@@ -119,6 +122,11 @@ class OneCycleLR(LRScheduler):
                 {"end_step": total_steps - 1.0, "start": "max_lr", "end": "min_lr", "start_m": "base_momentum",
                  "end_m": "max_momentum"},
             ]
+        ends = [0.0] + [phase["end_step"] for phase in self._phases]
+        if any(b == a for a, b in zip(ends, ends[1:])):
+            # NOTE: PyTorch accepts these and divides by a phase's length of 0 when the step reaches it
+            raise ValueError(f"OneCycleLR: pct_start={pct_start} with total_steps={total_steps} leaves a phase with no "
+                             "steps; choose pct_start so that every phase has at least one step")
         self.cycle_momentum = cycle_momentum
         self.use_beta1 = check_momentum_support(optimizer, "OneCycleLR") if cycle_momentum else False
         if last_epoch == -1:

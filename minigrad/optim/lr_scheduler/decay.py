@@ -103,6 +103,8 @@ class PolynomialLR(LRScheduler):
     """η_t = η₀ · (1 − min(t, T)/T)^power: reaches 0 at T and stays there."""
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        if not isinstance(total_iters, int) or total_iters < 1:     # NOTE: PyTorch accepts 0 and divides by it later
+            raise ValueError(f"PolynomialLR: total_iters must be a positive integer, got {total_iters!r}")
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
@@ -135,6 +137,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 - PyTorch's names
+        if isinstance(T_max, bool) or not isinstance(T_max, (int, float)) or not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")  # PyTorch: 0 divides later
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
