@@ -35,10 +35,13 @@ def device(request):
 
 
 # MINIGRAD_TEST_DEVICE=strict:1 runs the whole suite with new tensors on that device by default
-# (CI does, after the plain run). The tests that pin the CPU even then, each saying why where it
-# does (about 55 of the ~1,190 cases, under 5%):
+# (CI does, after the plain run). The tests that stay on the CPU even then, each saying why where
+# it does: about 65 of the ~960 cases that run without a GPU (the CUDA half of the collected
+# cases is skipped here). About 45 of them test the Numba compiled loop, which exists for the CPU
+# only; the others (under 2%) are:
 #   - the compiled optimizer loops (tests/optim/test_rules.py: test_compiled_path_*, the
-#     multi-threaded loop, the choice by size): Numba compiles for NumPy arrays;
+#     multi-threaded loop, the choice by size): Numba compiles for NumPy arrays; the rule on
+#     raw NumPy arrays and the CuPy-kernel plumbing with NumPy standing in for CuPy;
 #   - float16 (test_tensor's promotion case, test_rules' fused float16 error, the float16 scalar
 #     in test_serialization): array-api-strict has no float16;
 #   - value checks made only on the CPU (G4 in tests/backend/test_device_plumbing.py): the

@@ -345,6 +345,8 @@ def root_gradient(output, gradient, where):
         return output.new_ones(output.shape)
     if not is_tensor(gradient):
         gradient = output.new_tensor(gradient)
+    if gradient.device != output.device:
+        raise RuntimeError(f"{where}: the gradient is on {gradient.device} but the output is on {output.device}")
     if gradient.shape != output.shape:
         raise RuntimeError(f"{where}: mismatch in shape: gradient has shape {tuple(gradient.shape)} and output has "
                            f"shape {tuple(output.shape)}")

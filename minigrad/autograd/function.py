@@ -140,6 +140,13 @@ class Function(Node):
                                        f"tensors on {like.device} and {a.device}")
                 if a._requires_grad:
                     requires_grad = True
+        if like is not None and like.device.backend.has_current_device:
+            with like.device.backend.context():        # CuPy computes on its current GPU: make it the tensor's
+                return cls._apply(ctx, like, requires_grad, args, kwargs)
+        return cls._apply(ctx, like, requires_grad, args, kwargs)
+
+    @classmethod
+    def _apply(cls, ctx, like, requires_grad, args, kwargs):
         if not (requires_grad and state.grad_enabled):
             result = cls.forward(ctx, *args, **kwargs)
             if type(result) is tuple:

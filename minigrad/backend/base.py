@@ -37,12 +37,15 @@ class Backend:
         array_device: the ``device=`` value ``xp``'s creation functions take.
         checks_values: True when reading values back (index range checks) costs no
             device synchronisation, so those checks run on every call.
+        has_current_device: True when the library launches work on a process-wide
+            "current" device (CuPy), so every operation runs inside ``context()``.
     """
 
     name = "?"
     xp = None
     array_device = None
     checks_values = False
+    has_current_device = False   # True where the library computes on a "current" device (CuPy): ops enter context()
 
     # ------------------------------------------------------------------ dtypes
     def dtype(self, dtype):
@@ -53,10 +56,11 @@ class Backend:
         return found
 
     # ------------------------------------------------------------------ data in and out
-    def asarray(self, data, dtype=None):
-        """``data`` (numbers, lists, NumPy arrays) as an array on this device."""
+    def asarray(self, data, dtype=None, copy=None):
+        """``data`` (numbers, lists, NumPy arrays) as an array on this device (``copy=True``: never sharing memory)."""
         with self.context():
-            return self.xp.asarray(data, dtype=None if dtype is None else self.dtype(dtype), device=self.array_device)
+            return self.xp.asarray(data, dtype=None if dtype is None else self.dtype(dtype), device=self.array_device,
+                                   copy=copy)
 
     def adopt(self, array):
         """The array a tensor keeps for an operation's result (a backend may normalise it here)."""

@@ -61,11 +61,13 @@ class CupyBackend(Backend):
         self._device = cp.cuda.Device(index)
         self.array_device = self._device
 
+    has_current_device = True
+
     def context(self):
         return self._device
 
-    def asarray(self, data, dtype=None):
-        with self._device:
+    def asarray(self, data, dtype=None, copy=None):
+        with self._device:                               # host data is copied to the device in any case
             return self.cupy.asarray(data, dtype=None if dtype is None else dtype.numpy)
 
     def to_host(self, array):

@@ -20,10 +20,10 @@ class NumpyBackend(Backend):
     array_device = "cpu"
     checks_values = True
 
-    def asarray(self, data, dtype=None):
+    def asarray(self, data, dtype=None, copy=None):
         if hasattr(data, "__dlpack_device__") and not isinstance(data, np.ndarray):
             data = np.from_dlpack(data) if data.__dlpack_device__()[0] == 1 else _other_device_to_host(data)
-        return np.asarray(data, dtype=None if dtype is None else dtype.numpy)
+        return np.array(data, dtype=None if dtype is None else dtype.numpy, copy=copy)
 
     def adopt(self, array):
         # NOTE: NumPy gives a scalar, not a 0-d array, for operations on 0-d arrays; a tensor needs an array.

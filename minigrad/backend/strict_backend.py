@@ -40,12 +40,12 @@ class StrictBackend(Backend):
         self.xp = xs
         self.array_device = xs.Device(f"device{index}")
 
-    def asarray(self, data, dtype=None):
+    def asarray(self, data, dtype=None, copy=None):
         if dtype is None and getattr(data, "dtype", None) == np.float16:
             raise TypeError(f"the {self.name} backend has no float16 arrays (array-api-strict does not have them)")
         if hasattr(data, "__dlpack_device__") and not isinstance(data, np.ndarray):
             data = np.from_dlpack(data)  # another strict device, or NumPy: through the host
-        return super().asarray(data, dtype)
+        return super().asarray(data, dtype, copy)
 
     def to_host(self, array):
         return np.from_dlpack(array)

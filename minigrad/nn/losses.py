@@ -35,6 +35,7 @@ def _check(name, input, target, reduction, same_shape=True):  # noqa: A002
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     check_tensor(input, name, "input")
     check_tensor(target, name, "target")
+    same_device(input, target, name)
     if same_shape and input.shape != target.shape:
         raise ShapeError(f"{name}: target shape {fmt(target.shape)} differs from input shape {fmt(input.shape)}")
     if not input.dtype.is_floating_point:

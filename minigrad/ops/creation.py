@@ -61,9 +61,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     target = _dtype.from_numpy_dtype(host.dtype) if dtype is None else _dtype.get_dtype(dtype)
     dev = as_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     backend = dev.backend
-    array = backend.asarray(host.astype(target.numpy, copy=False), target)
-    if np.shares_memory(backend.to_host(array), host):             # a new tensor never shares its source's memory
-        array = backend.xp.asarray(array, copy=True)
+    host = host.astype(target.numpy, copy=False)
+    # A new tensor never shares its source's memory: copy when the host array is (a view of) the caller's.
+    aliases = isinstance(data, np.ndarray) and np.shares_memory(host, data)
+    array = backend.asarray(host, target, copy=True) if aliases else backend.asarray(host, target)
     return _finish(array, dev, requires_grad)
 
 

@@ -20,7 +20,7 @@ from minigrad import _dtype
 from minigrad.autograd.grad_mode import state
 from minigrad.ops import primitives as P
 from minigrad.ops.shape import _view_of
-from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor, normalize_dim
+from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor, normalize_dim, same_device
 
 
 def getitem(input, index):  # noqa: A002
@@ -174,6 +174,7 @@ def gather(input, dim, index):  # noqa: A002
     check_tensor(input, "gather")
     d = normalize_dim(dim, input.ndim, "gather")
     index = index if is_tensor(index) else input.new_tensor(index)
+    same_device(input, index, "gather()")
     if index.dtype.is_floating_point or index.dtype is _dtype.bool_:
         raise DTypeError(f"gather(): expected an integer (int64) index, got {index.dtype}")
     if index.ndim != input.ndim and not (index.ndim == 0 and input.ndim == 0):

@@ -80,16 +80,55 @@ def test_g2_work_happens_on_the_tensors_device():
     assert opt.state[model.weight]["momentum_buffer"]._array.device == TWO
 
 
+def test_g2_every_op_runs_in_its_devices_context_where_the_library_has_a_current_device(monkeypatch):
+    """G2 for CuPy: an op (forward and backward) on cuda:1 runs inside cuda:1's context whatever is current.
+
+    array-api-strict has no "current device", so a strict device stands in for one that does.
+    """
+    import contextlib
+
+    backend = mg.device("strict:2").backend
+    entered = []
+
+    @contextlib.contextmanager
+    def context():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(backend, "has_current_device", True, raising=False)
+    monkeypatch.setattr(backend, "context", context)
+    x = mg.randn(3, device="strict:2", requires_grad=True)
+    entered.clear()
+    y = (x * 2).exp().sum()
+    assert len(entered) == 3                              # mul, exp, sum
+    y.backward()
+    assert len(entered) > 3                               # and the backward formulas' ops
+
+
 def test_g3_python_numbers_stay_numbers(monkeypatch):
     """G3: x * 2.0 and friends make no device array for the number (no host-to-device copy per op)."""
     x = mg.randn(3, device="strict:1", requires_grad=True)
-    backend = x.device.backend
     made = []
-    original = backend.asarray
-    monkeypatch.setattr(backend, "asarray", lambda *a, **k: made.append(a) or original(*a, **k))
+    for name in ("asarray", "full", "ones", "zeros", "full_like"):       # every way to make an array from a number
+        original = getattr(xs, name)
+        monkeypatch.setattr(xs, name, lambda *a, _original=original, _name=name, **k: made.append(_name)
+                            or _original(*a, **k))
     y = ((x * 2.0 + 1) / 3.0 - 0.5) ** 2 * 0.1
-    (2.0 - y).sum().backward()
-    assert made == []
+    z = 2.0 - y.clamp(0.0, 1.0) + x.maximum(mg.tensor(0.0, device="strict:1").expand(3))
+    assert made == ["asarray"]                            # the explicit 0-d tensor above, nothing else
+    made.clear()
+    z.sum().backward()
+    assert made.count("asarray") == 0                     # the backward seed is one full(); numbers stay numbers
+
+
+def test_a_gradient_on_another_device_is_refused():
+    x = mg.randn(3, device="strict:1", requires_grad=True)
+    with pytest.raises(RuntimeError, match="gradient is on strict:2 but the output is on strict:1"):
+        x.sum().backward(mg.ones((), device="strict:2"))
+    with pytest.raises(RuntimeError, match="strict:1 and strict:2"):
+        nn.functional.cross_entropy(mg.randn(2, 3, device="strict:1"), mg.tensor([0, 1], device="strict:2"))
+    with pytest.raises(RuntimeError, match="cpu and strict:1"):
+        mg.ones(2, 3, device="cpu").gather(1, mg.tensor([[0], [1]], device="strict:1"))
 
 
 def test_g4_target_checks_need_no_host_round_trip_off_the_cpu():
@@ -102,6 +141,11 @@ def test_g4_target_checks_need_no_host_round_trip_off_the_cpu():
     nn.functional.cross_entropy(on_device, bad)          # no synchronisation, so no check
     with mg.autograd.detect_anomaly(), pytest.raises(IndexError, match="target 5 is out of bounds"):
         nn.functional.cross_entropy(on_device, bad)
+    emb = nn.Embedding(3, 2, device="strict:1")
+    with pytest.raises(IndexError, match="index out of range"):
+        nn.Embedding(3, 2, device="cpu")(mg.tensor([4], device="cpu"))
+    with mg.autograd.detect_anomaly(), pytest.raises(IndexError, match="index out of range"):
+        emb(mg.tensor([4], device="strict:1"))
 
 
 def test_g5_every_devices_random_stream_is_saved_and_restored(tmp_path):
