@@ -10,7 +10,9 @@ import json
 import math
 import os
 
-from minigrad.cli.common import add_model_arguments, config_from, float_list, name_list, output_folder, pct
+from minigrad.cli.common import (
+    add_model_arguments, config_from, float_list, name_list, output_folder, pct, positive_number,
+)
 from minigrad.trainer import OPTIMIZERS, Trainer
 
 HELP = "compare optimizers (default) or learning rates (--lrs) from the same initial weights"
@@ -24,12 +26,13 @@ def add_arguments(parser):
                         help=f"comma-separated optimizers (default {DEFAULT_OPTIMIZERS})")
     parser.add_argument("--lrs", type=float_list, default=None,
                         help="compare these learning rates for --optimizer instead, e.g. 1e-4,1e-3,1e-2,1e-1,1")
-    parser.add_argument("--target-loss", type=float, default=0.3, help="loss to reach (default 0.3)")
+    parser.add_argument("--target-loss", type=positive_number, default=0.3, help="loss to reach (default 0.3)")
     parser.add_argument("--out", default="runs/compare")
     parser.add_argument("--no-plots", action="store_true")
 
 
 def run(args):
+    config_from(args)                                  # every check before anything is written
     out = output_folder(args.out)
     if args.lrs:
         runs = {f"{args.optimizer} η={lr:g}": {"optimizer": args.optimizer, "lr": lr} for lr in args.lrs}

@@ -14,8 +14,9 @@ def add_arguments(parser):
 
 
 def run(args):
+    config = config_from(args)
     out = output_folder(args.out)
-    trainer = Trainer(config_from(args))
+    trainer = Trainer(config)
     x, y = next(iter(trainer.loader))
     loss = trainer.loss_fn(trainer.model(x), y)
     path, message = render_graph(loss, f"{out}/graph", dict(trainer.model.named_parameters()), format=args.format)

@@ -5,7 +5,7 @@ Writes the loss-against-η curve. The model and optimizer are restored afterward
 
 import os
 
-from minigrad.cli.common import add_model_arguments, config_from, output_folder, positive_float
+from minigrad.cli.common import UsageError, add_model_arguments, at_least, config_from, output_folder, positive_float
 from minigrad.optim.lr_finder import lr_range_test
 from minigrad.trainer import Trainer
 
@@ -16,14 +16,17 @@ def add_arguments(parser):
     add_model_arguments(parser)
     parser.add_argument("--start-lr", type=positive_float, default=1e-6)
     parser.add_argument("--end-lr", type=positive_float, default=10.0)
-    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--steps", type=at_least(2, "--steps"), default=150)
     parser.add_argument("--out", default="runs/lr-find")
     parser.add_argument("--no-plots", action="store_true")
 
 
 def run(args):
+    if not args.start_lr < args.end_lr:
+        raise UsageError(f"--start-lr ({args.start_lr}) must be below --end-lr ({args.end_lr})")
+    config = config_from(args)
     out = output_folder(args.out)
-    trainer = Trainer(config_from(args))
+    trainer = Trainer(config)
     result = lr_range_test(trainer.model, trainer.optimizer, trainer.loss_fn, trainer.loader,
                            start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.steps)
     stop = f", stopped at step {result.diverged_at} (η = {result.lrs[-1]:.3g})" if result.diverged_at is not None else ""

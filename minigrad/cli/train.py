@@ -26,6 +26,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    config = None if args.resume else config_from(args)         # every check before anything is written
     out = output_folder(args.out)
     checkpoint = os.path.join(out, "checkpoint.safetensors")
     if args.resume:
@@ -40,7 +41,7 @@ def run(args):
             print(f"note: the learning-rate schedule was planned for {trainer.scheduler_total_epochs()} epochs "
                   "and keeps that plan")
     else:
-        trainer = Trainer(config_from(args))
+        trainer = Trainer(config)
     c = trainer.config
     print(f"{c.dataset}: MLP {'-'.join(map(str, trainer_sizes(trainer)))} ({c.activation}), {c.optimizer} η={c.lr:g}, "
           f"{c.schedule} schedule, {c.epochs} epochs of batch {c.batch_size} on {c.device}")

@@ -5,7 +5,7 @@ One figure per surface, every optimizer side by side from the same start.
 
 import os
 
-from minigrad.cli.common import name_list, output_folder
+from minigrad.cli.common import at_least, name_list, output_folder
 from minigrad.optim.surfaces import SURFACES, TRAJECTORY_LR, trajectory
 from minigrad.trainer import OPTIMIZERS
 
@@ -16,7 +16,7 @@ def add_arguments(parser):
     parser.add_argument("--surfaces", type=name_list(list(SURFACES)), default=list(SURFACES))
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)),
                         default=["sgd", "momentum", "adagrad", "rmsprop", "adam"])
-    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--steps", type=at_least(1, "--steps"), default=500)
     parser.add_argument("--out", default="runs/trajectories")
 
 

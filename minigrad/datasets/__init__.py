@@ -13,6 +13,9 @@ REGISTRY = {"spiral": spiral, "moons": moons, "circles": circles, "xor": xor, "b
             "iris": iris, "digits": digits}
 
 
+FIXED_SIZE = ("iris", "digits")      # real data sets: --samples does not apply
+
+
 def load(name, **kwargs):
     """A dataset by name: one of spiral, moons, circles, xor, blobs, sine, iris, digits."""
     if name not in REGISTRY:

@@ -109,8 +109,8 @@ def test_lr_find_trajectories_and_graph(tmp_path, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["train", "--optimizer", "sgdd"], "invalid choice: 'sgdd'"),
     (["train", "--schedule", "linear"], "invalid choice: 'linear'"),
-    (["train", "--lr", "0"], "learning rate must be > 0"),
-    (["train", "--lr", "-0.1"], "learning rate must be > 0"),
+    (["train", "--lr", "0"], "learning rate must be a finite number > 0"),
+    (["train", "--lr", "-0.1"], "learning rate must be a finite number > 0"),
     (["compare", "--lrs", "1e-3,abc"], "expected a number"),
     (["compare", "--optimizers", "sgd,lion"], "unknown choice 'lion'"),
     (["train", "--out", "/proc/minigrad-cannot-write-here"], "cannot write to the output folder"),
@@ -134,3 +134,45 @@ def test_python_dash_m_runs_the_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "minigrad", "train", "--epochs", "1", *QUICK, "--no-plots",
                              "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "test: loss" in result.stdout
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--samples", "0"], "--samples must be at least 8"),
+    (["train", "--samples", "-5"], "--samples must be at least 8"),
+    (["train", "--weight-decay", "-1"], "finite number >= 0"),
+    (["train", "--weight-decay", "nan"], "finite number >= 0"),
+    (["train", "--lr", "inf"], "learning rate must be a finite number > 0"),
+    (["train", "--lr", "nan"], "learning rate must be a finite number > 0"),
+    (["train", "--lr", "0"], "learning rate must be a finite number > 0"),
+    (["train", "--seed", "-1"], "--seed must be at least 0"),
+    (["train", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "--batch-size", "0"], "--batch-size must be at least 1"),
+    (["train", "--hidden", "0,4"], "hidden layer sizes must be positive"),
+    (["train", "--hidden", "300000,300000"], "GiB for parameters"),
+    (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "must be below --end-lr"),
+    (["lr-find", "--steps", "1"], "--steps must be at least 2"),
+    (["trajectories", "--steps", "0"], "--steps must be at least 1"),
+    (["compare", "--target-loss", "0"], "finite number > 0"),
+    (["compare", "--target-loss", "-1"], "finite number > 0"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_every_misuse_is_one_line_and_exit_2_before_any_work(argv, message, capsys, tmp_path):
+    assert main([*argv, "--out", str(tmp_path / "out")] if argv[0] != "trajectories" else argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("minigrad: error:") and message in err[0]
+    assert not (tmp_path / "out").exists()                     # refused before anything was written
+
+
+def test_digits_without_scikit_learn_names_the_extra(capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
+                        if name.startswith("sklearn") else real_import(name, *a, **k))
+    assert main(["train", "--dataset", "digits"]) == 2
+    assert 'pip install "minigrad[digits]"' in capsys.readouterr().err
+
+
+def test_samples_for_a_fixed_size_dataset_is_said_to_be_ignored(capsys, tmp_path):
+    assert main(["train", "--dataset", "iris", "--samples", "50", "--epochs", "1", "--no-plots",
+                 "--out", str(tmp_path)]) == 0
+    assert "--samples is ignored for iris" in capsys.readouterr().err
