@@ -8,6 +8,7 @@ continues exactly as if it had never stopped.
 """
 
 import math
+import time
 from dataclasses import asdict, dataclass, field
 
 from minigrad import datasets, nn, optim
@@ -111,6 +112,10 @@ def make_scheduler(name, optimizer, epochs, steps_per_epoch):
     return lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=5), False
 
 
+class TrainingInterrupted(Exception):
+    """``fit`` stopped between two steps because ``request_stop()`` was called (a signal, say)."""
+
+
 @dataclass
 class History:
     """Per-epoch records (lists of the same length)."""
@@ -155,20 +160,31 @@ class Trainer:
         self.scheduler, self.per_batch = make_scheduler(config.schedule, self.optimizer, config.epochs, len(self.loader))
         self.history = History()
         self.step_count = 0
+        self.batch_in_epoch = 0        # steps done in the current epoch (a resume continues from there)
+        self.epoch_rng = None          # every random stream as the current epoch began (it drew the shuffle)
+        self.epoch_lr = None           # the learning rate in force as the current epoch began (for the history)
+        self.stop_requested = False
+        self.checkpoint_path, self.checkpoint_every, self._last_checkpoint = None, None, time.monotonic()
 
     # ------------------------------------------------------------------ training
-    def fit(self, progress=None):
-        """Train until ``config.epochs`` (continuing from a resumed epoch); returns the History.
+    def fit(self, progress=None, on_step=None):
+        """Train until ``config.epochs`` (continuing where a resumed checkpoint stopped); returns the History.
 
         Args:
             progress: an optional callable(epoch, total_epochs, record) called after each epoch.
+            on_step: an optional callable(trainer) called after each optimizer step.
+
+        Raises:
+            TrainingInterrupted: ``request_stop()`` was called; the state is that after the last full step,
+                so ``checkpoint()`` then resumes exactly.
         """
         guard = DivergenceGuard(self.optimizer, factor=self.config.guard_factor)
         if self.history.step_losses:
             guard.reference = abs(self.history.step_losses[0])
         for epoch in range(len(self.history.epoch), self.config.epochs):
-            lr_in_force = self.optimizer.param_groups[0]["lr"]
-            if not self._train_epoch(guard):
+            if self.batch_in_epoch == 0:                    # (else: resuming inside an epoch begun earlier)
+                self.epoch_lr = self.optimizer.param_groups[0]["lr"]
+            if not self._train_epoch(guard, on_step):
                 break
             if not self.per_batch:
                 if isinstance(self.scheduler, lr_scheduler.ReduceLROnPlateau):
@@ -176,16 +192,41 @@ class Trainer:
                     self.scheduler.step(sum(epoch_losses) / len(epoch_losses))
                 else:
                     self.scheduler.step()
-            self._record(epoch, lr_in_force)
+            self._record(epoch, self.epoch_lr)
+            if self.checkpoint_path is not None:
+                self.save_checkpoint(self.checkpoint_path)          # every epoch ends with a checkpoint
             if progress is not None:
                 progress(epoch + 1, self.config.epochs, self.last_record())
         return self.history
 
-    def _train_epoch(self, guard):
+    def request_stop(self):
+        """Make ``fit`` stop before its next step (safe to call from a signal handler: it only sets a flag)."""
+        self.stop_requested = True
+
+    def checkpoint_periodically(self, path, every_seconds):
+        """Save a checkpoint to ``path`` after each epoch and after any step ``every_seconds`` after the last one."""
+        self.checkpoint_path, self.checkpoint_every = path, every_seconds
+        self._last_checkpoint = time.monotonic()
+
+    def _epoch_batches(self):
+        """This epoch's batches: a new shuffle, or after a resume mid-epoch the rest of the interrupted one."""
+        if self.batch_in_epoch == 0:
+            self.epoch_rng = random.get_all_rng_states()
+            return iter(self.loader)
+        now = random.get_all_rng_states()
+        random.set_all_rng_states(self.epoch_rng)           # the stream as it was when the epoch drew its order
+        batches = iter(self.loader)
+        for _ in range(self.batch_in_epoch):                # the same order; these steps were done already
+            next(batches)
+        random.set_all_rng_states(now)
+        return batches
+
+    def _train_epoch(self, guard, on_step=None):
         from minigrad.optim.guard import DivergenceError
 
         self.model.train()
-        for x, y in self.loader:
+        self._stop_if_requested()                           # before the epoch draws its shuffle
+        for x, y in self._epoch_batches():
             self.optimizer.zero_grad()
             loss = self.loss_fn(self.model(x), y)
             try:
@@ -202,7 +243,19 @@ class Trainer:
             if target is not None and self.history.reached_target_at is None and value <= target:
                 self.history.reached_target_at = self.step_count
             self.step_count += 1
+            self.batch_in_epoch += 1
+            if on_step is not None:
+                on_step(self)
+            if self.checkpoint_every is not None and time.monotonic() - self._last_checkpoint >= self.checkpoint_every:
+                self.save_checkpoint(self.checkpoint_path)
+            self._stop_if_requested()                       # between steps: the state is that of a full step
+        self.batch_in_epoch = 0
         return True
+
+    def _stop_if_requested(self):
+        if self.stop_requested:
+            self.stop_requested = False
+            raise TrainingInterrupted(f"stopped after step {self.step_count}")
 
     def _record(self, epoch, lr):
         h = self.history
@@ -245,10 +298,13 @@ class Trainer:
             "history": asdict(self.history),
             "step_count": self.step_count,
             "rng": random.get_all_rng_states(),
+            "position": {"batch_in_epoch": self.batch_in_epoch, "epoch_rng": self.epoch_rng,
+                         "epoch_lr": self.epoch_lr},
         }
 
     def save_checkpoint(self, path):
         save(self.checkpoint(), path)
+        self._last_checkpoint = time.monotonic()
 
     @classmethod
     def resume(cls, path, epochs=None):
@@ -266,4 +322,8 @@ class Trainer:
         trainer.planned_epochs = state["config"]["epochs"]
         rng = state["rng"]
         random.set_all_rng_states(rng if "cpu" in rng else {"cpu": {"pcg64": rng}})   # older checkpoints: the CPU's alone
+        position = state.get("position") or {}                 # older checkpoints were written at epoch ends
+        trainer.batch_in_epoch = position.get("batch_in_epoch", 0)
+        trainer.epoch_rng = position.get("epoch_rng")
+        trainer.epoch_lr = position.get("epoch_lr")
         return trainer

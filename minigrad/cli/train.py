@@ -3,17 +3,27 @@
 Writes into --out: history.json and history.csv, curves.png (loss, accuracy, η per
 epoch), boundary.png (2-D data), model.safetensors (the weights, readable by
 PyTorch's safetensors loader) and checkpoint.safetensors, from which --resume
-continues exactly.
+continues exactly — at the very step where the run stopped.
+
+The checkpoint is also written after every epoch and every --checkpoint-every
+seconds during one, atomically, so a killed run (kill -9, a lost machine) loses
+at most that much work. Ctrl-C (SIGINT) and SIGTERM (what job schedulers and
+container stops send) only ask the run to stop: it finishes the step in
+progress, writes the checkpoint and exits with 128 + the signal's number.
 """
 
+import contextlib
 import csv
 import json
 import os
+import signal
 from dataclasses import asdict
 
-from minigrad.cli.common import UsageError, add_model_arguments, config_from, output_folder, pct, progress_bar
+from minigrad.cli.common import (
+    UsageError, add_model_arguments, config_from, non_negative_float, output_folder, pct, progress_bar,
+)
 from minigrad.serialization import CheckpointError, save
-from minigrad.trainer import Trainer
+from minigrad.trainer import Trainer, TrainingInterrupted
 
 HELP = "train an MLP end to end (default: the spiral, 2-64-64-3, Adam, cosine schedule)"
 
@@ -23,6 +33,8 @@ def add_arguments(parser):
     parser.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    parser.add_argument("--checkpoint-every", type=non_negative_float, default=60.0, metavar="SECONDS",
+                        help="also write the checkpoint this often during an epoch (default 60; 0: after every step)")
 
 
 def run(args):
@@ -47,14 +59,17 @@ def run(args):
           f"{c.schedule} schedule, {c.epochs} epochs of batch {c.batch_size} on {c.device}")
     bar = progress_bar(c.epochs - len(trainer.history.epoch), "train")
     done = len(trainer.history.epoch)
+    trainer.checkpoint_periodically(checkpoint, args.checkpoint_every)
+    received = []
     try:
-        history = trainer.fit(progress=lambda epoch, total, record: bar(epoch - done, total - done, record))
-    except KeyboardInterrupt:
+        with _stop_on((signal.SIGINT, signal.SIGTERM), trainer, received):
+            history = trainer.fit(progress=lambda epoch, total, record: bar(epoch - done, total - done, record))
+    except (TrainingInterrupted, KeyboardInterrupt):
         bar.close()
         write_outputs(trainer, out, plots=False)
-        print(f"interrupted after epoch {len(trainer.history.epoch)}: saved {checkpoint}; "
+        print(f"interrupted at step {trainer.step_count} (epoch {len(trainer.history.epoch) + 1}): saved {checkpoint}; "
               f"run the same command with --resume to continue")
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
     bar.close()
     if history.diverged_at is not None:
         print(f"stopped: training diverged at step {history.diverged_at} (η = {trainer.optimizer.param_groups[0]['lr']:g})")
@@ -65,6 +80,24 @@ def run(args):
     print(f"wrote {out}/: history.json, history.csv, model.safetensors, checkpoint.safetensors"
           + ("" if args.no_plots else ", curves.png" + (", boundary.png" if is_2d(trainer) else "")))
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on(signals, trainer, received):
+    """While training, these signals only ask the trainer to stop before its next step."""
+    def handler(signum, frame):
+        received.append(signum)
+        trainer.request_stop()
+
+    try:
+        previous = {s: signal.signal(s, handler) for s in signals}
+    except ValueError:                                   # not the main thread: leave the signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def trainer_sizes(trainer):
