@@ -18,7 +18,7 @@ from minigrad.backend.devices import as_device
 from minigrad.optim import lr_scheduler
 from minigrad.optim.guard import DivergenceGuard
 from minigrad.random import manual_seed
-from minigrad.serialization import load, save
+from minigrad.serialization import CheckpointError, load, save
 from minigrad.utils.data import DataLoader, TensorDataset
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU}
@@ -310,6 +310,10 @@ class Trainer:
     def resume(cls, path, epochs=None):
         """A Trainer restored from ``path``, to continue up to ``epochs`` (default: the saved total)."""
         state = load(path)
+        required = ("config", "model", "optimizer", "scheduler", "history", "step_count", "rng")
+        missing = [key for key in required if not isinstance(state, dict) or key not in state]
+        if missing:
+            raise CheckpointError(f"{str(path)!r} is not a training checkpoint (it has no {', '.join(missing)})")
         config = dict(state["config"])
         if epochs is not None:
             config["epochs"] = epochs

@@ -46,8 +46,9 @@ def run(args):
             raise UsageError(f"--resume: no checkpoint at {checkpoint!r}")
         try:
             trainer = Trainer.resume(checkpoint, epochs=args.epochs)
-        except CheckpointError as exc:
-            raise UsageError(str(exc)) from None
+        except (CheckpointError, TypeError) as exc:
+            raise UsageError(f"--resume: {exc}") from None
+        _refuse_conflicting_flags(args, trainer.config)
         print(f"resuming from epoch {len(trainer.history.epoch)} of {trainer.config.epochs}")
         if trainer.scheduler_total_epochs() != args.epochs:
             print(f"note: the learning-rate schedule was planned for {trainer.scheduler_total_epochs()} epochs "
@@ -80,6 +81,29 @@ def run(args):
     print(f"wrote {out}/: history.json, history.csv, model.safetensors, checkpoint.safetensors"
           + ("" if args.no_plots else ", curves.png" + (", boundary.png" if is_2d(trainer) else "")))
     return 0
+
+
+# option -> (TrainConfig field, parser default): flags a resumed run cannot change
+_FIXED_BY_CHECKPOINT = {"--dataset": ("dataset", "spiral"), "--samples": ("n_samples", None),
+                        "--hidden": ("hidden", (64, 64)), "--activation": ("activation", "relu"),
+                        "--optimizer": ("optimizer", "adam"), "--lr": ("lr", None), "--schedule": ("schedule", "cosine"),
+                        "--batch-size": ("batch_size", 32), "--weight-decay": ("weight_decay", 0.0),
+                        "--seed": ("seed", 0)}
+
+
+def _refuse_conflicting_flags(args, config):
+    """A flag given with --resume that contradicts the checkpoint: one line naming them (exit 2)."""
+    conflicts = []
+    for flag, (field_name, default) in _FIXED_BY_CHECKPOINT.items():
+        given = getattr(args, flag[2:].replace("-", "_"))
+        saved = getattr(config, field_name)
+        if given is None or given == default:
+            continue                                     # not set (or set to its default): the checkpoint's stands
+        if (tuple(given) if isinstance(given, (list, tuple)) else given) != \
+                (tuple(saved) if isinstance(saved, (list, tuple)) else saved):
+            conflicts.append(f"{flag} {given} (the checkpoint has {saved})")
+    if conflicts:
+        raise UsageError("--resume continues the checkpoint's run; these flags contradict it: " + "; ".join(conflicts))
 
 
 @contextlib.contextmanager

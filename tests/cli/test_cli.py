@@ -176,3 +176,20 @@ def test_samples_for_a_fixed_size_dataset_is_said_to_be_ignored(capsys, tmp_path
     assert main(["train", "--dataset", "iris", "--samples", "50", "--epochs", "1", "--no-plots",
                  "--out", str(tmp_path)]) == 0
     assert "--samples is ignored for iris" in capsys.readouterr().err
+
+
+def test_resume_refuses_flags_that_contradict_the_checkpoint(tmp_path, capsys):
+    assert main(["train", "--epochs", "1", "--samples", "120", "--hidden", "8", "--no-plots", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(tmp_path), "--dataset", "moons", "--optimizer", "sgd",
+                 "--epochs", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dataset moons (the checkpoint has spiral)" in err[0] and "--optimizer sgd" in err[0]
+    assert main(["train", "--resume", "--out", str(tmp_path), "--hidden", "8", "--epochs", "2", "--no-plots"]) == 0
+
+
+def test_resume_from_a_file_that_is_not_a_training_checkpoint(tmp_path, capsys):
+    mg.save({"w": mg.ones(2)}, tmp_path / "checkpoint.safetensors")
+    assert main(["train", "--resume", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a training checkpoint" in err[0] and "config" in err[0]
