@@ -232,3 +232,15 @@ def test_mark_non_differentiable_outputs():
 
     values, order = SortValues.apply(mg.tensor([3.0, 1.0], requires_grad=True))
     assert values.requires_grad and not order.requires_grad
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: mg.ones(2, 3).std(dim=1.0), r"std\(\): dim must be an int"),
+    (lambda: mg.ones(2, 3).var(dim=1.0), r"var\(\): dim must be an int"),
+    (lambda: mg.ones(2, 3).norm(dim=1.0), r"norm\(\): dim must be an int"),
+    (lambda: mg.ones(2, 3).norm(dim=5), r"norm\(\): dimension out of range"),
+    (lambda: mg.ones(2, 3).std(0, correction=1, unbiased=True), r"std\(\): pass either"),
+], ids=["std_float_dim", "var_float_dim", "norm_float_dim", "norm_dim_range", "std_both_corrections"])
+def test_composite_reductions_name_themselves_in_errors(call, message):
+    with pytest.raises((TypeError, IndexError, ValueError), match=message):
+        call()

@@ -45,24 +45,24 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return P.Sum.apply(x, dims, keepdim) / _count(x.shape, dims)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):  # noqa: A002
     """Σ(x − x̄)² / (N − correction); ``correction`` defaults to 1 (Bessel), ``unbiased=False`` means 0.
 
     As in PyTorch, N − correction ≤ 0 divides by zero (inf or nan), it does not raise.
     """
-    x = floating_only(input, "var")
+    x = floating_only(input, _name)
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     elif unbiased is not None:
-        raise ValueError("var(): pass either 'correction' or the older 'unbiased', not both")
-    dims = normalize_dims(dim, x.ndim, "var")
+        raise ValueError(f"{_name}(): pass either 'correction' or the older 'unbiased', not both")
+    dims = normalize_dims(dim, x.ndim, _name)
     deviation = x - mean(x, dims, keepdim=True)
     return sum(deviation * deviation, dims, keepdim) / builtins.max(_count(x.shape, dims) - correction, 0)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """√var (same arguments); its gradient is 0 where the spread is 0, as in PyTorch."""
-    return safe_sqrt(var(floating_only(input, "std"), dim, unbiased, keepdim, correction=correction))
+    return safe_sqrt(var(input, dim, unbiased, keepdim, correction=correction, _name="std"))
 
 
 def safe_sqrt(v):
@@ -249,6 +249,7 @@ def norm(input, p=2, dim=None, keepdim=False):  # noqa: A002
     Its gradient at a zero vector is 0, as in PyTorch.
     """
     x = floating_only(input, "norm")
+    normalize_dims(dim, x.ndim, "norm")                 # a bad dim is reported as norm's, not as the sum's inside
     if p == 2:
         return safe_sqrt(sum(x * x, dim, keepdim))
     if p == float("inf"):
