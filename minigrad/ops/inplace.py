@@ -21,6 +21,15 @@ from minigrad.ops import primitives as P
 from minigrad.ops.validate import DTypeError, ShapeError, broadcast_shape, check_tensor, fmt, is_tensor
 
 
+def _named(compute, x, name):
+    """``compute(x)``, its shape and dtype errors said as the in-place op's (``add_``, not ``add``)."""
+    try:
+        return compute(x)
+    except (ShapeError, DTypeError) as exc:
+        message = str(exc)
+        raise type(exc)(f"{name}: {message.split(': ', 1)[-1]}") from None
+
+
 def modify(target, name, compute, inputs=(), needs_old_values=False):
     """Apply ``target ← compute(target)`` in place, with autograd's bookkeeping.
 
@@ -38,11 +47,11 @@ def modify(target, name, compute, inputs=(), needs_old_values=False):
     if recording:
         _check_not_leaf(target, name)
         old = target.clone() if needs_old_values else target._alias()
-        result = _fit(compute(old), target, name)
+        result = _fit(_named(compute, old, name), target, name)
     else:
         previous, state.grad_enabled = state.grad_enabled, False
         try:
-            result = _fit(compute(target.detach()), target, name)
+            result = _fit(_named(compute, target.detach(), name), target, name)
         finally:
             state.grad_enabled = previous
     target._array[...] = result._array
