@@ -16,6 +16,11 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn, optim
 
+def _read_only(array):
+    array.setflags(write=False)
+    return array
+
+
 PROBES = {
     "add shapes": (lambda: mg.ones(2, 3) + mg.ones(4), ValueError, r"add: shapes \(2, 3\) and \(4,\)"),
     "add_ shapes": (lambda: mg.ones(3).add_(mg.ones(4)), ValueError, r"add_: shapes \(3,\) and \(4,\)"),
@@ -23,6 +28,8 @@ PROBES = {
     "mul_ broadcast grows": (lambda: mg.ones(3).mul_(mg.ones(2, 3)), ValueError, r"mul_: output with shape \(3,\)"),
     "copy_ shapes": (lambda: mg.ones(3).copy_(mg.ones(4)), ValueError, r"copy_: shapes"),
     "write into expand view": (lambda: mg.ones(1).expand(3).add_(1), RuntimeError, r"add_: .*read-only"),
+    "write into read-only numpy": (lambda: mg.from_numpy(_read_only(np.ones(2))).mul_(2), RuntimeError,
+                                   r"mul_: .*read-only"),
     "matmul shapes": (lambda: mg.ones(2, 3) @ mg.ones(2, 3), ValueError, r"matmul: shapes \(2, 3\) and \(2, 3\)"),
     "reshape numel": (lambda: mg.ones(2, 3).reshape(4, 2), ValueError, r"reshape: shape \(4, 2\) is invalid"),
     "permute twice": (lambda: mg.ones(2, 3).permute(0, 0), ValueError, r"permute\(\): dims \(0, 0\)"),

@@ -34,7 +34,7 @@ def _straight(**config):
 
 @pytest.mark.parametrize("optimizer,schedule", [
     ("sgd", "constant"), ("momentum", "step"), ("adam", "cosine"), ("rmsprop", "onecycle"),
-    ("adagrad", "plateau"), ("adamw", "exponential"),
+    ("adagrad", "plateau"), ("adamw", "exponential"), ("nesterov", "inverse-time"),
 ])
 @pytest.mark.parametrize("stop_at", [1, 10, 17, 30])      # first step, an epoch's end, mid-epoch, later
 def test_interrupted_and_resumed_equals_uninterrupted(optimizer, schedule, stop_at, tmp_path):
