@@ -50,10 +50,11 @@ PROBES = {
     "cross_entropy 0-d": (lambda: F.cross_entropy(mg.tensor(1.0), mg.tensor(0)), ValueError, r"cross_entropy: input must"),
     "cross_entropy weight length": (lambda: F.cross_entropy(mg.ones(2, 3), mg.tensor([0, 1]), weight=mg.ones(2)),
                                     ValueError, r"cross_entropy: weight must have one entry per class"),
-    "cross_entropy target range": (lambda: F.cross_entropy(mg.ones(2, 3), mg.tensor([0, 3])), IndexError,
-                                   r"target 3 is out of bounds"),
+    "cross_entropy target range": (lambda: F.cross_entropy(mg.ones(2, 3, device="cpu"), mg.tensor([0, 3], device="cpu")),
+                                   IndexError, r"target 3 is out of bounds"),     # a value check: the CPU's (G4)
     "mse shapes": (lambda: F.mse_loss(mg.ones(3), mg.ones(3, 1)), ValueError, r"mse_loss: target shape"),
-    "bce out of range": (lambda: F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0])), ValueError, r"between 0 and 1"),
+    "bce out of range": (lambda: F.binary_cross_entropy(mg.tensor([1.5], device="cpu"), mg.tensor([1.0], device="cpu")),
+                         ValueError, r"between 0 and 1"),                          # a value check: the CPU's (G4)
     "loss reduction": (lambda: nn.MSELoss(reduction="avg"), ValueError, r"reduction"),
     "lr nan": (lambda: optim.SGD([mg.zeros(1, requires_grad=True)], lr=math.nan), ValueError, r"invalid lr value nan"),
     "eps inf": (lambda: optim.Adam([mg.zeros(1, requires_grad=True)], eps=math.inf), ValueError, r"invalid eps value inf"),
