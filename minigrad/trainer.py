@@ -59,6 +59,7 @@ class TrainConfig:
     test_size: float = 0.25
     target_loss: float = None     # for compare: the step at which the training loss first reaches it
     guard_factor: float = 10.0    # divergence guard: stop when the loss exceeds this × the first loss
+    clip_grad: float = None       # rescale the gradients so that their total 2-norm is at most this
 
     def __post_init__(self):
         self.hidden = tuple(self.hidden)
@@ -235,6 +236,8 @@ class Trainer:
                 self.history.diverged_at = self.step_count
                 return False
             loss.backward()
+            if self.config.clip_grad is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
             self.optimizer.step()
             if self.per_batch:
                 self.scheduler.step()

@@ -92,6 +92,8 @@ def add_model_arguments(parser, epochs=150):
     parser.add_argument("--weight-decay", type=non_negative_float, default=0.0)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--seed", type=at_least(0, "--seed"), default=0)
+    parser.add_argument("--clip-grad", type=positive_number, default=None, metavar="MAX_NORM",
+                        help="clip the gradients' total 2-norm to MAX_NORM before each step")
 
 
 def config_from(args, **overrides):
@@ -103,7 +105,8 @@ def config_from(args, **overrides):
     check_model_size(args.hidden)
     values = dict(dataset=args.dataset, n_samples=samples, hidden=args.hidden, activation=args.activation,
                   optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, epochs=args.epochs,
-                  batch_size=args.batch_size, weight_decay=args.weight_decay, device=args.device, seed=args.seed)
+                  batch_size=args.batch_size, weight_decay=args.weight_decay, device=args.device, seed=args.seed,
+                  clip_grad=args.clip_grad)
     values.update(overrides)
     try:
         config = TrainConfig(**values)

@@ -88,7 +88,7 @@ _FIXED_BY_CHECKPOINT = {"--dataset": ("dataset", "spiral"), "--samples": ("n_sam
                         "--hidden": ("hidden", (64, 64)), "--activation": ("activation", "relu"),
                         "--optimizer": ("optimizer", "adam"), "--lr": ("lr", None), "--schedule": ("schedule", "cosine"),
                         "--batch-size": ("batch_size", 32), "--weight-decay": ("weight_decay", 0.0),
-                        "--seed": ("seed", 0)}
+                        "--seed": ("seed", 0), "--clip-grad": ("clip_grad", None)}
 
 
 def _refuse_conflicting_flags(args, config):

@@ -1,6 +1,7 @@
 """The minigrad command, run in-process with small settings (and once through python -m)."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -193,3 +194,17 @@ def test_resume_from_a_file_that_is_not_a_training_checkpoint(tmp_path, capsys):
     assert main(["train", "--resume", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not a training checkpoint" in err[0] and "config" in err[0]
+
+
+def test_clip_grad_bounds_every_step_and_is_saved_in_the_checkpoint(tmp_path):
+    from minigrad.trainer import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig(dataset="moons", n_samples=120, hidden=(8,), epochs=1, optimizer="sgd", lr=0.5,
+                                  clip_grad=0.01))
+    seen = []
+    trainer.fit(on_step=lambda t: seen.append(math.sqrt(sum(float((p.grad ** 2).sum()) for p in t.model.parameters()))))
+    assert seen and max(seen) <= 0.01 * (1 + 1e-5)
+    assert main(["train", "--epochs", "1", "--samples", "120", "--hidden", "8", "--clip-grad", "0.5", "--no-plots",
+                 "--out", str(tmp_path)]) == 0
+    assert mg.load(tmp_path / "checkpoint.safetensors")["config"]["clip_grad"] == 0.5
+    assert main(["train", "--clip-grad", "0", "--out", str(tmp_path / "x")]) == 2
