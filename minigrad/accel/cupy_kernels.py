@@ -15,14 +15,22 @@ import inspect
 from minigrad.accel.scalar import scalar_version
 
 _compiled = {}
+_kernels = {}           # (rule, state names, device) -> its kernel
 
 
 def kernel(rule, state_names, device):
-    """A kernel for ``rule`` on CuPy arrays, or None when CuPy cannot fuse."""
+    """A kernel for ``rule`` on CuPy arrays, or None when CuPy cannot fuse (made once per rule and device)."""
     backend = device.backend
     cupy = getattr(backend, "cupy", None)
     if cupy is None or not hasattr(cupy, "fuse"):
         return None
+    key = (rule, state_names, str(device))
+    if key not in _kernels:
+        _kernels[key] = _make_kernel(rule, backend, cupy, device)
+    return _kernels[key]
+
+
+def _make_kernel(rule, backend, cupy, device):
     parameters = list(inspect.signature(rule).parameters)
 
     def run(param, grad, *states, **values):

@@ -72,7 +72,7 @@ def _make_kernel(numba, rule, state_names):
         loop = _compiled.get(key)
         if loop is None:
             loop = _compiled[key] = _compile(numba, rule, state_names, present, arguments, dict(flags), parallel)
-        args = (param, grad, *states, *(values[name] for name in arguments if name not in dict(flags)))
+        args = (param, grad, *states, *(values[name] for name in arguments if not isinstance(values[name], bool)))
         if parallel:
             # the workqueue layer aborts when two threads start parallel loops at once
             with _parallel_lock:

@@ -166,6 +166,7 @@ def test_the_gpu_kernel_plumbing_runs_the_rule(name, monkeypatch):
                                       absolute=np.absolute)
     fake_device = types.SimpleNamespace(backend=types.SimpleNamespace(cupy=fake_cupy, context=mg.device("cpu").backend.context))
     monkeypatch.setattr(cupy_kernels, "_compiled", {})
+    monkeypatch.setattr(cupy_kernels, "_kernels", {})
     cls, _, options = CASES[name]
     opt = cls([mg.zeros(1, dtype=mg.float64, requires_grad=True)], **options)
     run = cupy_kernels.kernel(cls.rule, cls.rule_state, fake_device)
