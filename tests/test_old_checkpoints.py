@@ -3,7 +3,8 @@
 The fixtures in tests/fixtures/v0_1/ were written by minigrad 0.1.0:
 ``v0_1_objects.safetensors`` holds a 2-8-3 ReLU MLP, its Adam (amsgrad) and
 StepLR states after three steps, and the batch; ``v0_1_next_step.json`` what 0.1
-computed for one more step. ``train_checkpoint.safetensors`` is the checkpoint of
+computed for one more step after loading them in PyTorch's order (build, then load;
+the step runs at the saved rate η = 0.005). ``train_checkpoint.safetensors`` is the checkpoint of
 ``minigrad train --epochs 2 --samples 200``.
 """
 
@@ -24,10 +25,10 @@ def test_model_optimizer_and_scheduler_state_from_0_1_continue_the_same_run():
     saved = mg.load(FIXTURES / "v0_1_objects.safetensors", map_location=mg.get_default_device())
     expected = json.loads((FIXTURES / "v0_1_next_step.json").read_text())
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
-    model.load_state_dict(saved["model"])
     opt = optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
-    opt.load_state_dict(saved["optimizer"])
     scheduler = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    model.load_state_dict(saved["model"])  # PyTorch's order: build everything, then load every state
+    opt.load_state_dict(saved["optimizer"])
     scheduler.load_state_dict(saved["scheduler"])
     loss = nn.functional.cross_entropy(model(saved["x"]), saved["y"])
     loss.backward()

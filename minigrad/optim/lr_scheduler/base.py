@@ -1,11 +1,20 @@
-"""``LRScheduler``: writes a schedule's η_t into each parameter group, PyTorch's way.
+"""``LRScheduler``: moves each parameter group's η from one step to the next, PyTorch's way.
 
 Construction records ``initial_lr`` in each group (unless resuming with
 ``last_epoch``) and performs the first step, so the optimizer starts at η_0.
-Each ``step()`` advances ``last_epoch`` and sets ``group["lr"]`` from the
-scheduler's pure function of the step (``lr_at``). Beyond PyTorch,
-``preview(n)`` lists the next n rates without touching anything, and a plain
-number may stand in for the optimizer (``StepLR(0.1, step_size=10).preview(50)``).
+Each ``step()`` advances ``last_epoch`` to t and sets ``group["lr"]`` to
+``next_lr(η_{t−1}, t, i)``, where η_{t−1} is the rate the group holds now:
+
+* the decays (StepLR, ExponentialLR, CosineAnnealingLR, …) are *chainable*: they
+  multiply (or recurse on) the current rate, so two schedulers on one optimizer
+  compose and a rate changed by hand is carried on from where it was set;
+* the others (LambdaLR, CyclicLR, OneCycleLR, CosineAnnealingWarmRestarts)
+  overwrite it with their closed form.
+
+Every scheduler also has its closed form ``schedule(η₀, t, i)``; ``step(epoch)``
+jumps there, and ``preview(n)`` lists the next n rates without touching anything
+(a plain number may stand in for the optimizer: ``StepLR(0.1, step_size=10).preview(50)``).
+When nobody else touches the rate, stepping and the closed form agree.
 """
 
 import numbers
@@ -28,7 +37,11 @@ def as_optimizer(optimizer):
 
 
 class LRScheduler:
-    """Base class: subclasses define ``schedule(base_lr, t, group_index)`` -> η_t."""
+    """Base class: subclasses define the closed form ``schedule(base_lr, t, i)`` -> η_t, and the chainable ones
+    ``next_lr(lr, t, i)`` -> η_t from the current rate η_{t−1} (by default: overwrite it with the closed form)."""
+
+    #: whether ``step(epoch)`` jumps to the closed form; MultiplicativeLR has none, as in PyTorch
+    jumps_to_closed_form = True
 
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = as_optimizer(optimizer)
@@ -42,14 +55,20 @@ class LRScheduler:
                     raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in groups]
         self.last_epoch = last_epoch
+        self._is_initial = True  # the step taken here, that some schedules treat as "keep the rate"
         self.step()
+        self._is_initial = False
 
     # ------------------------------------------------------------------ the schedule
     def schedule(self, base_lr, t, group_index):
         raise NotImplementedError(f"{type(self).__name__} must define schedule(base_lr, t, group_index)")  # abstract
 
+    def next_lr(self, lr, t, i):
+        """η_t for group i from its current rate η_{t−1} = ``lr``; by default the closed form, ignoring ``lr``."""
+        return self.schedule(self.base_lrs[i], t, i)
+
     def lr_at(self, t):
-        """η_t for every group: a pure function of t."""
+        """η_t for every group by the closed form: a pure function of t."""
         return [self.schedule(base, t, i) for i, base in enumerate(self.base_lrs)]
 
     def preview(self, num_steps, group=0):
@@ -58,9 +77,14 @@ class LRScheduler:
 
     # ------------------------------------------------------------------ stepping
     def step(self, epoch=None):
-        """Advance one step (or jump to ``epoch``) and write η_t into the optimizer's groups."""
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        self._apply(self.lr_at(self.last_epoch))
+        """Advance one step and write η_t into the optimizer's groups (or jump to ``epoch``'s closed form)."""
+        if epoch is None or not self.jumps_to_closed_form:
+            self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+            self._apply([self.next_lr(group["lr"], self.last_epoch, i)
+                         for i, group in enumerate(self.optimizer.param_groups)])
+        else:
+            self.last_epoch = epoch
+            self._apply(self.lr_at(epoch))
 
     def _apply(self, lrs):
         for group, lr in zip(self.optimizer.param_groups, lrs):
@@ -72,6 +96,7 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self):
+        """The closed form's rates at ``last_epoch``."""
         return self.lr_at(self.last_epoch)
 
     # ------------------------------------------------------------------ saving

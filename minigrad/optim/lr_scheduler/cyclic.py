@@ -50,8 +50,7 @@ class CyclicLR(LRScheduler):
             if last_epoch == -1:
                 for m, group in zip(self.max_momentums, groups):
                     set_momentum(group, m, self.use_beta1)
-        self.cycle_base_lrs = base_lrs
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch)  # its first step cycles from initial_lr, as PyTorch's does
         self.base_lrs = base_lrs
 
     def scale_fn(self, x):
@@ -64,8 +63,7 @@ class CyclicLR(LRScheduler):
         return self.gamma ** x
 
     def schedule(self, base_lr, t, i):
-        # NOTE: the cycle's floor is base_lr as given here, not the group's initial_lr.
-        lr, _, _ = schedules.cyclic(t, self.cycle_base_lrs[i], self.max_lrs[i], self.step_size_up, self.step_size_down,
+        lr, _, _ = schedules.cyclic(t, base_lr, self.max_lrs[i], self.step_size_up, self.step_size_down,
                                     self.scale_fn, self.scale_mode)
         return lr
 
@@ -139,12 +137,10 @@ class OneCycleLR(LRScheduler):
                                                 _per_group(base_momentum, groups, "base_momentum"), groups):
                     set_momentum(group, m_max, self.use_beta1)
                     group["max_momentum"], group["base_momentum"] = m_max, m_base
-        self.groups_config = [{k: g[k] for k in ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
-                               if k in g} for g in groups]
         super().__init__(optimizer, last_epoch)
 
     def _phases_for(self, i, key):
-        config = self.groups_config[i]
+        config = self.optimizer.param_groups[i]  # read each step, as PyTorch does
         start, end = ("start", "end") if key == "lr" else ("start_m", "end_m")
         return [{"end_step": p["end_step"], f"start_{key}": config[p[start]], f"end_{key}": config[p[end]]}
                 for p in self._phases]

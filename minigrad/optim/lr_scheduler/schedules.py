@@ -50,17 +50,17 @@ def cosine_annealing(base_lr, t, T_max, eta_min):  # noqa: N803 - PyTorch's argu
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
 
 
-def cosine_warm_restarts(base_lr, t, T_0, T_mult, eta_min):  # noqa: N803
-    """Cosine annealing restarted every T_i steps, with T_0 first and T_i = T_0 · T_mult^i after."""
+def warm_restart_position(t, T_0, T_mult):  # noqa: N803
+    """(T_cur, T_i): where step t falls in warm restarts of lengths T_0, T_0·T_mult, T_0·T_mult², …"""
+    if t < T_0:
+        return t, T_0
     if T_mult == 1:
-        t_cur, t_i = t % T_0, T_0
-    else:
-        n = int(math.log(t / T_0 * (T_mult - 1) + 1, T_mult))
-        t_cur = t - T_0 * (T_mult ** n - 1) / (T_mult - 1)
-        t_i = T_0 * T_mult ** n
-        if t_cur >= t_i:  # guard against rounding in the logarithm
-            t_cur, t_i = t_cur - t_i, t_i * T_mult
-    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+        return t % T_0, T_0
+    n = int(math.log(t / T_0 * (T_mult - 1) + 1, T_mult))
+    t_cur, t_i = t - T_0 * (T_mult ** n - 1) / (T_mult - 1), T_0 * T_mult ** n
+    if t_cur >= t_i:  # guard against rounding in the logarithm
+        t_cur, t_i = t_cur - t_i, t_i * T_mult
+    return t_cur, t_i
 
 
 def cyclic(t, base, peak, step_size_up, step_size_down, scale_fn, scale_mode):
