@@ -19,8 +19,8 @@ from minigrad.ops.pointwise import (  # noqa: F401
     trunc, where,
 )
 from minigrad.ops.reduction import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, cumsum, logsumexp, log_softmax, max, mean, min, norm, prod, softmax, std,
-    sum, var,
+    all, amax, amin, any, argmax, argmin, argsort, cumsum, logsumexp, log_softmax, max, mean, min, norm, prod, softmax,
+    sort, std, sum, var,
 )
 from minigrad.ops.shape import (  # noqa: F401
     broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, narrow, permute, repeat, reshape, split,

@@ -338,6 +338,8 @@ class Tensor:
     __imul__ = inplace.imul
     __itruediv__ = inplace.itruediv
     __ipow__ = inplace.ipow
+    __ifloordiv__ = inplace.ifloordiv
+    __imod__ = inplace.imod
     __eq__ = pointwise.eq
     __ne__ = pointwise.ne
     __lt__ = pointwise.lt
@@ -452,6 +454,8 @@ class Tensor:
     amin = reduction.amin
     argmax = reduction.argmax
     argmin = reduction.argmin
+    argsort = reduction.argsort
+    sort = reduction.sort
     all = reduction.all
     any = reduction.any
     logsumexp = reduction.logsumexp
@@ -503,6 +507,8 @@ class Tensor:
     mul_ = inplace.mul_
     div_ = inplace.div_
     pow_ = inplace.pow_
+    floor_divide_ = inplace.floor_divide_
+    remainder_ = inplace.remainder_
     neg_ = inplace.neg_
     exp_ = inplace.exp_
     sqrt_ = inplace.sqrt_

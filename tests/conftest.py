@@ -43,9 +43,11 @@ def device(request):
 #     multi-threaded loop, the choice by size): Numba compiles for NumPy arrays; the rule on
 #     raw NumPy arrays and the CuPy-kernel plumbing with NumPy standing in for CuPy;
 #   - float16 (test_tensor's promotion case, test_rules' fused float16 error, the float16 scalar
-#     in test_serialization): array-api-strict has no float16;
+#     in test_serialization, two cases of tests/ops/test_pytorch_corners): array-api-strict has
+#     no float16;
 #   - value checks made only on the CPU (G4 in tests/backend/test_device_plumbing.py): the
-#     loss target errors in test_losses, Embedding's index error in test_layers;
+#     loss target errors in test_losses, Embedding's index error in test_layers, gather's
+#     negative index in test_pytorch_corners;
 #   - NumPy interplay itself: test_attributes_and_conversions and test_repr_looks_like_pytorch
 #     (test_tensor), the flat-storage views (test_optimizer), DLPack with NumPy, and
 #     test_numpy_backend_is_the_cpu / test_set_default_device_round_trip (test_devices).

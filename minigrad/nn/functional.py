@@ -36,10 +36,11 @@ def silu(input, inplace=False):  # noqa: A002
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
-    """x clamped to [min_val, max_val]."""
+    """x clamped to [min_val, max_val], in x's dtype; ∂/∂x = 1 strictly inside, 0 at the bounds and beyond (PyTorch's)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
-    return input.clamp(min_val, max_val)
+    inside = (input > min_val).logical_and(input < max_val)
+    return where(inside, input, input.detach().clamp(min_val, max_val).to(input.dtype))
 
 
 def gelu(input, approximate="none"):  # noqa: A002

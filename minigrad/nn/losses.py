@@ -153,7 +153,7 @@ def _weighted_nll(logp, weights, sample_shape, reduction):
         return P.WeightedNLL.apply(logp, m, 1.0, False)
     if isinstance(total, float):
         return P.WeightedNLL.apply(logp, m, 1.0 / total, False) if total > 0 else \
-            P.WeightedNLL.apply(logp, m, 0.0, False) * NAN
+            P.WeightedNLL.apply(logp, m, 0.0, False) + NAN    # NaN, with gradient 0
     ns = logp.device.backend.xp                          # the total stays on the device: no synchronisation
     counted = total > 0
     zero, one = ns.zeros_like(total), ns.ones_like(total)

@@ -22,8 +22,9 @@ def _finish(array, device, requires_grad):
     return t
 
 
-def _host_array(data):
-    """``data`` as a NumPy array with PyTorch's dtype inference."""
+def _host_array(data, dtype=None):
+    """``data`` as a NumPy array with PyTorch's dtype inference (Python floats become the default dtype
+    unless ``dtype`` is given: they are never rounded through float32 on their way to float64)."""
     if isinstance(data, Tensor):
         return data.device.backend.to_host(data._array)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
@@ -36,7 +37,7 @@ def _host_array(data):
         raise ValueError(f"tensor(): expected a rectangular nested sequence, got a ragged one ({exc})") from None
     if host.dtype == object or host.dtype.kind in "USVc":
         raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__} holding non-numeric values")
-    if not isinstance(data, (np.ndarray, np.generic)) and host.dtype.kind == "f":
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and host.dtype.kind == "f":
         host = host.astype(_dtype.get_default_dtype().numpy)      # Python floats give float32
     return host
 
@@ -57,7 +58,7 @@ def _replace_tensors(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (a number, nested lists, a NumPy array or a Tensor)."""
-    host = _host_array(data)
+    host = _host_array(data, dtype)
     target = _dtype.from_numpy_dtype(host.dtype) if dtype is None else _dtype.get_dtype(dtype)
     dev = as_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     backend = dev.backend

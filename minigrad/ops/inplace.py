@@ -130,6 +130,8 @@ sub_ = _arithmetic("sub_", pointwise.sub, False)
 mul_ = _arithmetic("mul_", pointwise.mul, True)
 div_ = _arithmetic("div_", pointwise.div, True)
 pow_ = _arithmetic("pow_", pointwise.pow, True)
+floor_divide_ = _arithmetic("floor_divide_", pointwise.floor_divide, False)
+remainder_ = _arithmetic("remainder_", pointwise.remainder, True)
 neg_ = _unary("neg_", pointwise.neg)
 exp_ = _unary("exp_", pointwise.exp)
 sqrt_ = _unary("sqrt_", pointwise.sqrt)
@@ -253,3 +255,11 @@ def itruediv(self, other):
 
 def ipow(self, other):
     return pow_(self, other)
+
+
+def ifloordiv(self, other):
+    return floor_divide_(self, other)
+
+
+def imod(self, other):
+    return remainder_(self, other)

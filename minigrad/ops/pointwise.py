@@ -16,24 +16,35 @@ from minigrad.ops.validate import (
 
 # ================================================================== arithmetic
 def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's argument names
-    """``input + alpha·other``, broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
+    """``input + alpha·other``, broadcasting (for bool results: input ∨ (alpha ∧ other), as in PyTorch)."""
     a, b, dtype = operands(input, other, "add")
+    if isinstance(alpha, bool) or alpha != 1:
+        b = _times_alpha(b, alpha, dtype, "add")
     if dtype is _dtype.bool_:
         return logical_or(a, b)                      # as in PyTorch: True + True is True
     return P.Add.apply(a, b)
 
 
 def sub(input, other, *, alpha=1):  # noqa: A002
-    """``input − alpha·other``, broadcasting (bool operands are rejected, as in PyTorch)."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    a, b, dtype = operands(input, other, "sub")
-    if dtype is _dtype.bool_:
-        raise DTypeError("sub: subtraction with two bool tensors, or a bool tensor and a bool, is not supported; "
+    """``input − alpha·other``, broadcasting (a bool operand is rejected, as in PyTorch)."""
+    if _is_bool(input) or _is_bool(other) or isinstance(input, bool) or isinstance(other, bool):
+        raise DTypeError("sub: subtraction, the `-` operator, with a bool tensor is not supported; "
                          "use the logical_xor() or ~ operators instead")
+    a, b, dtype = operands(input, other, "sub")
+    if isinstance(alpha, bool) or alpha != 1:
+        b = _times_alpha(b, alpha, dtype, "sub")
     return P.Sub.apply(a, b)
+
+
+def _times_alpha(b, alpha, dtype, name):
+    """alpha·b for ``add``/``sub`` whose result has ``dtype``; PyTorch's rules for which alphas are allowed."""
+    if isinstance(alpha, bool) and dtype is not _dtype.bool_:
+        raise DTypeError(f"{name}: a bool alpha is only supported for bool results, got {dtype}")
+    if not isinstance(alpha, bool) and isinstance(alpha, float) and not dtype.is_floating_point:
+        raise DTypeError(f"{name}: for integral input tensors, alpha must not be a floating point number, got {alpha}")
+    if dtype is _dtype.bool_:
+        return bool(b) and bool(alpha) if is_number(b) else logical_and(b, bool(alpha))
+    return b * alpha if is_number(b) else mul(b, alpha)
 
 
 def mul(input, other):  # noqa: A002
@@ -62,6 +73,7 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002
 def floor_divide(input, other):  # noqa: A002
     """⌊input / other⌋ (``//``); not differentiable (its derivative is 0 almost everywhere)."""
     a, b, dtype = operands(input, other, "floor_divide")
+    _check_integer_divisor(b, dtype, "floor_divide")
     like = a if is_tensor(a) else b
     return _constant(like, like.device.backend.xp.floor_divide(_array(a), _array(b)))
 
@@ -71,16 +83,23 @@ def remainder(input, other):  # noqa: A002
     a, b, dtype = operands(input, other, "remainder")
     if dtype.is_floating_point:
         return a - floor_divide(a, b) * b            # differentiable in a (∂/∂a = 1) and b
+    _check_integer_divisor(b, dtype, "remainder")
     like = a if is_tensor(a) else b
     return _constant(like, like.device.backend.xp.remainder(_array(a), _array(b)))
+
+
+def _check_integer_divisor(b, dtype, name):
+    """Integer division by zero raises ZeroDivisionError, as in PyTorch (floats give ±inf or NaN)."""
+    if not dtype.is_floating_point and (bool((b == 0).any()) if is_tensor(b) else b == 0):
+        raise ZeroDivisionError(f"{name}: integer division by zero")
 
 
 def pow(input, exponent):  # noqa: A001, A002
     """``input ** exponent``; a number as exponent stays a constant."""
     a, b, dtype = operands(input, exponent, "pow")
     if dtype is _dtype.bool_:
-        if _is_bool(a) and b is True:
-            return a.clone()                         # x ** True is x, as in PyTorch
+        if _is_bool(a) and isinstance(b, bool):      # x ** True is x, x ** False is all True, as in PyTorch
+            return a.clone() if b else logical_or(a, True)
         raise DTypeError("pow: not implemented for bool tensors")
     return P.Pow.apply(a, b)
 

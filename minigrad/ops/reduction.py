@@ -1,4 +1,4 @@
-"""Reductions and normalisations: sum, mean, var, std, prod, cumsum, max/min, logsumexp, softmax, norm.
+"""Reductions and normalisations: sum, mean, var, std, prod, cumsum, max/min, sort, logsumexp, softmax, norm.
 
 ``dim`` is an int, a tuple of ints (negatives count from the end), or None /
 () for all dimensions; ``keepdim`` keeps reduced dimensions with size 1.
@@ -193,6 +193,35 @@ def argmax(input, dim=None, keepdim=False):  # noqa: A002
 
 def argmin(input, dim=None, keepdim=False):  # noqa: A002
     return _arg_extreme(input, dim, keepdim, False)
+
+
+# ================================================================== sorting
+sorted_values = namedtuple("sort", ["values", "indices"])
+
+
+def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """The int64 indices that sort ``input`` along ``dim``; not differentiable.
+
+    Ties keep their order (always stable: ``stable`` is accepted for PyTorch's
+    signature); NaN counts as the largest value, as in PyTorch.
+    """
+    check_tensor(input, "argsort")
+    if input.ndim == 0:
+        return input.new_zeros((), dtype=_dtype.int64)
+    d = normalize_dim(dim, input.ndim, "argsort")
+    keys = input.to(_dtype.int32) if input.dtype is _dtype.bool_ else input
+    ns = _xp(input)
+    order = ns.argsort(keys._array, axis=d, descending=descending, stable=True)
+    return _constant(input, ns.astype(order, input.device.backend.dtype(_dtype.int64)))
+
+
+def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """``(values, indices)`` sorted along ``dim``; values = input.gather(dim, indices), so the gradient goes
+    back to each value's place."""
+    indices = argsort(input, dim, descending, stable)
+    if input.ndim == 0:
+        return sorted_values(input.clone(), indices)
+    return sorted_values(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002

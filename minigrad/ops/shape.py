@@ -148,10 +148,11 @@ def _view_of(base, out, replay):
 
 
 # ================================================================== flips, repeats, triangles
-def flip(input, dims):  # noqa: A002
-    """The order of elements reversed along ``dims``."""
+def flip(input, *dims):  # noqa: A002
+    """The order of elements reversed along ``dims`` (``flip(x, (0, 2))`` or ``x.flip(0, 2)``; ``()`` flips nothing)."""
     check_tensor(input, "flip")
-    axes = normalize_dims(dims if not isinstance(dims, int) else (dims,), input.ndim, "flip")
+    dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    axes = normalize_dims(dims, input.ndim, "flip") if dims else ()
     index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(input.ndim))
     return input[index].clone() if axes else input.clone()
 

@@ -55,8 +55,8 @@ def normalize_dim(dim, ndim, name):
 
 
 def normalize_dims(dim, ndim, name):
-    """``dim`` as a sorted tuple of axes: None or () means all of them, as in PyTorch's reductions."""
-    if dim is None or dim == ():
+    """``dim`` as a sorted tuple of axes: None, () or [] means all of them, as in PyTorch's reductions."""
+    if dim is None or dim == () or dim == []:
         return tuple(range(ndim))
     if type(dim) is int and 0 <= dim < ndim:
         return (dim,)                                    # the common case

@@ -44,6 +44,9 @@ UNARY = {
     "rsqrt": (mg.rsqrt, 0.1),
     "atan": (mg.atan, None),
     "expm1": (mg.expm1, None),
+    "tan": (lambda x: mg.tan(x * 0.5), None),
+    "log2": (mg.log2, 0.1),
+    "remainder": (lambda x: (x * 3) % 0.7, None),
     "round": (mg.round, None),            # a step function: its derivative is 0 away from the steps
 }
 
@@ -120,6 +123,19 @@ REDUCTIONS = {
     "prod_dim": lambda x: x.prod(1),
     "cumsum": lambda x: x.cumsum(2),
     "cumsum_neg": lambda x: x.cumsum(-3),
+    "prod_keep": lambda x: x.prod(-1, keepdim=True),
+    "normalize": lambda x: mg.nn.functional.normalize(x, dim=1),
+    "normalize_p1": lambda x: mg.nn.functional.normalize(x, p=1, dim=2),
+    "cosine_similarity": lambda x: mg.nn.functional.cosine_similarity(x, x.flip(0), dim=2),
+    "silu": lambda x: mg.nn.functional.silu(x),
+    "elu": lambda x: mg.nn.functional.elu(x + 0.05, alpha=0.7),
+    "hardtanh": lambda x: mg.nn.functional.hardtanh(x * 0.9 + 0.05, -0.5, 0.6),
+    "softplus_threshold": lambda x: mg.nn.functional.softplus(x, beta=2.0, threshold=1.0),
+    "smooth_l1": lambda x: mg.nn.functional.smooth_l1_loss(x, x.flip(1) * 0.5 + 0.01, beta=0.5),
+    "huber": lambda x: mg.nn.functional.huber_loss(x, x.flip(1) * 0.5 + 0.01, reduction="sum", delta=0.7),
+    "kl_div": lambda x: mg.nn.functional.kl_div(x.log_softmax(2), x.flip(0).softmax(2), reduction="batchmean"),
+    "kl_div_log_target": lambda x: mg.nn.functional.kl_div(x.log_softmax(2), x.flip(0).log_softmax(2),
+                                                           reduction="sum", log_target=True),
 }
 
 
@@ -149,6 +165,21 @@ SHAPE_OPS = {
     "stack": lambda x: mg.stack([x, x.exp()], dim=-1),
     "gather": lambda x: x.gather(2, mg.tensor([[[0, 3], [1, 1], [2, 0]]] * 2, device=x.device)),
     "clone": lambda x: x.clone(),
+    "split": lambda x: mg.cat(x.split([1, 3], dim=2)[::-1], dim=2),
+    "chunk": lambda x: x.chunk(2, dim=2)[1],
+    "flip": lambda x: x.flip(0, 2),
+    "repeat": lambda x: x.repeat(2, 1, 1, 2),
+    "tile": lambda x: x.tile((2,)),
+    "index_select": lambda x: x.index_select(2, mg.tensor([3, 0, 3], device=x.device)),
+    "masked_fill": lambda x: x.masked_fill(x > 0.5, 0.25),
+    "tril": lambda x: x.tril(),
+    "triu": lambda x: x.triu(1),
+    "sort_values": lambda x: x.sort(dim=2, descending=True).values,
+    "einsum_transpose": lambda x: mg.einsum("bij->jib", x),
+    "einsum_sum": lambda x: mg.einsum("bij->", x),
+    "einsum_batched": lambda x: mg.einsum("bij,bkj->bik", x, x.exp()),
+    "einsum_outer": lambda x: mg.einsum("i,j->ij", x[0, 0], x[1, 1]),
+    "outer": lambda x: mg.outer(x[0, 0], x[1, :, 1]),
 }
 
 
