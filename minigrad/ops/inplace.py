@@ -202,13 +202,13 @@ def zero_(self):
 def uniform_(self, a=0.0, b=1.0, generator=None):
     """Values drawn from U[a, b) (the device's stream, or ``generator``)."""
     gen = random.default_generator(self.device) if generator is None else generator
-    return copy_(self, self._wrap(gen.uniform(self.shape, self.dtype, a, b), self.device))
+    return copy_(self, self._wrap(gen.uniform(self.shape, self.dtype, a, b), gen.device))  # copy_ moves it here
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Values drawn from N(mean, std²)."""
     gen = random.default_generator(self.device) if generator is None else generator
-    return copy_(self, self._wrap(gen.normal(self.shape, self.dtype, mean, std), self.device))
+    return copy_(self, self._wrap(gen.normal(self.shape, self.dtype, mean, std), gen.device))  # copy_ moves it here
 
 
 def setitem(self, index, value):
