@@ -18,11 +18,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _ShowDefaults(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already says it (flags have none)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is None or default is False or default == argparse.SUPPRESS \
+                or not action.option_strings:
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+        return f"{text} (default {shown})"
+
+
 def build_parser():
     parser = _Parser(prog="minigrad", description="Train small models and watch what the learning rate does.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in COMMANDS.items():
-        command = sub.add_parser(name, help=module.HELP, description=module.__doc__.strip().splitlines()[0])
+        command = sub.add_parser(name, help=module.HELP, description=module.__doc__.strip().splitlines()[0],
+                                 formatter_class=_ShowDefaults)
         module.add_arguments(command)
     return parser
 

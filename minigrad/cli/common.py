@@ -77,23 +77,41 @@ def int_list(text):
     return sizes
 
 
-def add_model_arguments(parser, epochs=150):
-    """The options that describe a training run (shared by train, compare, lr-find, graph)."""
+def add_data_arguments(parser):
+    """The options that describe the data and the model (every command that builds one)."""
     parser.add_argument("--dataset", default="spiral", choices=list(datasets.REGISTRY), help="built-in data set")
     parser.add_argument("--samples", type=at_least(MIN_SAMPLES, "--samples"), default=None,
                         help="samples to generate (default 1500; not for iris and digits, which have a fixed size)")
-    parser.add_argument("--hidden", type=int_list, default=(64, 64), help="hidden layer sizes, e.g. 64,64")
-    parser.add_argument("--activation", default="relu", choices=list(ACTIVATIONS))
-    parser.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS))
-    parser.add_argument("--lr", type=positive_float, default=None, help="learning rate η (default: per optimizer)")
-    parser.add_argument("--schedule", default="cosine", choices=list(SCHEDULES))
-    parser.add_argument("--epochs", type=at_least(1, "--epochs"), default=epochs)
-    parser.add_argument("--batch-size", type=at_least(1, "--batch-size"), default=32)
-    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0)
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--seed", type=at_least(0, "--seed"), default=0)
+    parser.add_argument("--hidden", type=int_list, default=(64, 64), help="hidden layer sizes, comma-separated")
+    parser.add_argument("--activation", default="relu", choices=list(ACTIVATIONS), help="the hidden layers' activation")
+    parser.add_argument("--batch-size", type=at_least(1, "--batch-size"), default=32, help="samples per step")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (cuda needs CuPy)")
+    parser.add_argument("--seed", type=at_least(0, "--seed"), default=0,
+                        help="seeds the data, the initial weights and the shuffles")
+
+
+def add_optimizer_arguments(parser):
+    """The optimizer's options (train, compare, lr-find)."""
+    parser.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS), help="the update rule")
+    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0, help="L2 penalty (decoupled for adamw)")
+
+
+def add_training_arguments(parser, epochs=150):
+    """The options of a training run's course (train, compare)."""
+    parser.add_argument("--lr", type=positive_float, default=None,
+                        help="learning rate η (default: the optimizer's own, e.g. 0.01 for adam)")
+    parser.add_argument("--schedule", default="cosine", choices=list(SCHEDULES), help="how η changes over the run")
+    parser.add_argument("--epochs", type=at_least(1, "--epochs"), default=epochs, help="passes over the training set")
     parser.add_argument("--clip-grad", type=positive_number, default=None, metavar="MAX_NORM",
-                        help="clip the gradients' total 2-norm to MAX_NORM before each step")
+                        help="clip the gradients' total 2-norm to MAX_NORM before each step (default: no clipping)")
+
+
+def add_output_arguments(parser, out, resume=False):
+    """--out and --force (and --resume where a run can be continued)."""
+    parser.add_argument("--out", default=out, help="output folder")
+    parser.add_argument("--force", action="store_true", help="overwrite the outputs of an earlier run in --out")
+    if resume:
+        parser.add_argument("--resume", action="store_true", help="continue the run saved in OUT/checkpoint.safetensors")
 
 
 def config_from(args, **overrides):
@@ -104,9 +122,10 @@ def config_from(args, **overrides):
     check_dataset(args.dataset)
     check_model_size(args.hidden)
     values = dict(dataset=args.dataset, n_samples=samples, hidden=args.hidden, activation=args.activation,
-                  optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, epochs=args.epochs,
-                  batch_size=args.batch_size, weight_decay=args.weight_decay, device=args.device, seed=args.seed,
-                  clip_grad=args.clip_grad)
+                  batch_size=args.batch_size, device=args.device, seed=args.seed)
+    for option in ("optimizer", "lr", "schedule", "epochs", "weight_decay", "clip_grad"):
+        if hasattr(args, option):                        # a command that does not offer it keeps the default
+            values[option] = getattr(args, option)
     values.update(overrides)
     try:
         config = TrainConfig(**values)
@@ -149,8 +168,19 @@ def check_device(device):
             raise UsageError(str(exc)) from None
 
 
-def output_folder(path):
-    """Create ``path`` (and parents) and check it can be written, or raise a UsageError naming it."""
+def output_folder(args):
+    """Create ``args.out`` (and parents) and check it can be written, or raise a UsageError naming it.
+
+    A folder that already holds files is another run's outputs: it is used only with ``--force``
+    (overwrite) or ``--resume`` (continue), never silently.
+    """
+    path = args.out
+    resumable = hasattr(args, "resume")
+    if os.path.isdir(path) and not (args.force or getattr(args, "resume", False)) \
+            and any(not name.startswith(".") for name in os.listdir(path)):
+        raise UsageError(f"the output folder {path!r} already holds a run's outputs; pass "
+                         f"{'--resume to continue it, ' if resumable else ''}--force to overwrite them, "
+                         "or choose another --out")
     try:
         os.makedirs(path, exist_ok=True)
         probe = os.path.join(path, ".minigrad-write-test")

@@ -11,7 +11,8 @@ import math
 import os
 
 from minigrad.cli.common import (
-    add_model_arguments, config_from, float_list, name_list, output_folder, pct, positive_number,
+    add_data_arguments, add_optimizer_arguments, add_output_arguments, add_training_arguments, config_from, float_list,
+    name_list, output_folder, pct, positive_number,
 )
 from minigrad.trainer import OPTIMIZERS, Trainer
 
@@ -20,20 +21,23 @@ DEFAULT_OPTIMIZERS = "sgd,momentum,adagrad,rmsprop,adam"
 
 
 def add_arguments(parser):
-    add_model_arguments(parser, epochs=30)
+    add_data_arguments(parser)
+    add_optimizer_arguments(parser)
+    add_training_arguments(parser, epochs=30)
     parser.set_defaults(schedule="constant")
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)), default=None,
                         help=f"comma-separated optimizers (default {DEFAULT_OPTIMIZERS})")
     parser.add_argument("--lrs", type=float_list, default=None,
-                        help="compare these learning rates for --optimizer instead, e.g. 1e-4,1e-3,1e-2,1e-1,1")
-    parser.add_argument("--target-loss", type=positive_number, default=0.3, help="loss to reach (default 0.3)")
-    parser.add_argument("--out", default="runs/compare")
-    parser.add_argument("--no-plots", action="store_true")
+                        help="compare these learning rates for --optimizer instead, e.g. 1e-4,1e-3,1e-2,1e-1,1 "
+                             "(default: compare optimizers)")
+    parser.add_argument("--target-loss", type=positive_number, default=0.3, help="the loss whose first step is reported")
+    add_output_arguments(parser, "runs/compare")
+    parser.add_argument("--no-plots", action="store_true", help="skip the figure")
 
 
 def run(args):
     config_from(args)                                  # every check before anything is written
-    out = output_folder(args.out)
+    out = output_folder(args)
     if args.lrs:
         runs = {f"{args.optimizer} η={lr:g}": {"optimizer": args.optimizer, "lr": lr} for lr in args.lrs}
     else:

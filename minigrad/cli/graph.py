@@ -1,6 +1,6 @@
 """Draw the computation graph of a model's loss on one batch, to SVG or PNG (DOT text without graphviz)."""
 
-from minigrad.cli.common import add_model_arguments, config_from, output_folder
+from minigrad.cli.common import add_data_arguments, add_output_arguments, config_from, output_folder
 from minigrad.trainer import Trainer
 from minigrad.viz.graph import render_graph
 
@@ -8,14 +8,14 @@ HELP = "draw the computation graph of the model's loss"
 
 
 def add_arguments(parser):
-    add_model_arguments(parser)
-    parser.add_argument("--format", default="svg", choices=["svg", "png", "pdf"])
-    parser.add_argument("--out", default="runs/graph")
+    add_data_arguments(parser)
+    parser.add_argument("--format", default="svg", choices=["svg", "png", "pdf"], help="the picture's file format")
+    add_output_arguments(parser, "runs/graph")
 
 
 def run(args):
     config = config_from(args)
-    out = output_folder(args.out)
+    out = output_folder(args)
     trainer = Trainer(config)
     x, y = next(iter(trainer.loader))
     loss = trainer.loss_fn(trainer.model(x), y)

@@ -5,7 +5,10 @@ Writes the loss-against-η curve. The model and optimizer are restored afterward
 
 import os
 
-from minigrad.cli.common import UsageError, add_model_arguments, at_least, config_from, output_folder, positive_float
+from minigrad.cli.common import (
+    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, at_least, config_from, output_folder,
+    positive_float,
+)
 from minigrad.optim.lr_finder import lr_range_test
 from minigrad.trainer import Trainer
 
@@ -13,19 +16,21 @@ HELP = "run the learning-rate range test and suggest η"
 
 
 def add_arguments(parser):
-    add_model_arguments(parser)
-    parser.add_argument("--start-lr", type=positive_float, default=1e-6)
-    parser.add_argument("--end-lr", type=positive_float, default=10.0)
-    parser.add_argument("--steps", type=at_least(2, "--steps"), default=150)
-    parser.add_argument("--out", default="runs/lr-find")
-    parser.add_argument("--no-plots", action="store_true")
+    add_data_arguments(parser)
+    add_optimizer_arguments(parser)
+    parser.add_argument("--start-lr", type=positive_float, default=1e-6, help="the first η tried")
+    parser.add_argument("--end-lr", type=positive_float, default=10.0, help="the last η tried")
+    parser.add_argument("--steps", type=at_least(2, "--steps"), default=150, help="steps between them (η grows "
+                        "exponentially)")
+    add_output_arguments(parser, "runs/lr-find")
+    parser.add_argument("--no-plots", action="store_true", help="skip the figure")
 
 
 def run(args):
     if not args.start_lr < args.end_lr:
         raise UsageError(f"--start-lr ({args.start_lr}) must be below --end-lr ({args.end_lr})")
     config = config_from(args)
-    out = output_folder(args.out)
+    out = output_folder(args)
     trainer = Trainer(config)
     result = lr_range_test(trainer.model, trainer.optimizer, trainer.loss_fn, trainer.loader,
                            start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.steps)

@@ -20,7 +20,8 @@ import signal
 from dataclasses import asdict
 
 from minigrad.cli.common import (
-    UsageError, add_model_arguments, config_from, non_negative_float, output_folder, pct, progress_bar,
+    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_training_arguments, config_from,
+    non_negative_float, output_folder, pct, progress_bar,
 )
 from minigrad.serialization import CheckpointError, save
 from minigrad.trainer import Trainer, TrainingInterrupted
@@ -29,9 +30,10 @@ HELP = "train an MLP end to end (default: the spiral, 2-64-64-3, Adam, cosine sc
 
 
 def add_arguments(parser):
-    add_model_arguments(parser)
-    parser.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    add_data_arguments(parser)
+    add_optimizer_arguments(parser)
+    add_training_arguments(parser)
+    add_output_arguments(parser, "runs/train", resume=True)
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
     parser.add_argument("--checkpoint-every", type=non_negative_float, default=60.0, metavar="SECONDS",
                         help="also write the checkpoint this often during an epoch (default 60; 0: after every step)")
@@ -39,7 +41,7 @@ def add_arguments(parser):
 
 def run(args):
     config = None if args.resume else config_from(args)         # every check before anything is written
-    out = output_folder(args.out)
+    out = output_folder(args)
     checkpoint = os.path.join(out, "checkpoint.safetensors")
     if args.resume:
         if not os.path.exists(checkpoint):

@@ -5,7 +5,7 @@ One figure per surface, every optimizer side by side from the same start.
 
 import os
 
-from minigrad.cli.common import at_least, name_list, output_folder
+from minigrad.cli.common import add_output_arguments, at_least, name_list, output_folder
 from minigrad.optim.surfaces import SURFACES, TRAJECTORY_LR, trajectory
 from minigrad.trainer import OPTIMIZERS
 
@@ -13,17 +13,18 @@ HELP = "draw the optimizers' paths on 2-D test surfaces"
 
 
 def add_arguments(parser):
-    parser.add_argument("--surfaces", type=name_list(list(SURFACES)), default=list(SURFACES))
+    parser.add_argument("--surfaces", type=name_list(list(SURFACES)), default=list(SURFACES),
+                        help="comma-separated surfaces")
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)),
-                        default=["sgd", "momentum", "adagrad", "rmsprop", "adam"])
-    parser.add_argument("--steps", type=at_least(1, "--steps"), default=500)
-    parser.add_argument("--out", default="runs/trajectories")
+                        default=["sgd", "momentum", "adagrad", "rmsprop", "adam"], help="comma-separated optimizers")
+    parser.add_argument("--steps", type=at_least(1, "--steps"), default=500, help="steps of each optimizer")
+    add_output_arguments(parser, "runs/trajectories")
 
 
 def run(args):
     from minigrad.viz.plots import plot_trajectories
 
-    out = output_folder(args.out)
+    out = output_folder(args)
     for name in args.surfaces:
         surface = SURFACES[name]
         paths = {}

@@ -208,3 +208,56 @@ def test_clip_grad_bounds_every_step_and_is_saved_in_the_checkpoint(tmp_path):
                  "--out", str(tmp_path)]) == 0
     assert mg.load(tmp_path / "checkpoint.safetensors")["config"]["clip_grad"] == 0.5
     assert main(["train", "--clip-grad", "0", "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--epochs", "1", *QUICK, "--no-plots"],
+    ["compare", "--optimizers", "sgd", "--epochs", "1", *QUICK, "--no-plots"],
+    ["lr-find", "--steps", "5", *QUICK],
+    ["trajectories", "--steps", "3", "--surfaces", "quadratic", "--optimizers", "sgd"],
+    ["graph", *QUICK],
+], ids=lambda v: v[0])
+def test_a_run_never_silently_overwrites_another(argv, tmp_path, capsys):
+    """A second run into a folder holding a run's outputs needs --force (or --resume for train)."""
+    out = tmp_path / "run"
+    assert main([*argv, "--out", str(out)]) == 0
+    written = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    capsys.readouterr()
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already holds a run's outputs" in err[0] and "--force" in err[0]
+    assert ("--resume" in err[0]) == (argv[0] == "train")
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == written        # nothing was touched
+    assert main([*argv, "--out", str(out), "--force"]) == 0
+
+
+def _options(command):
+    from minigrad.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    return sub, [a for a in sub._actions if a.option_strings and a.dest != "help"]
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "lr-find", "trajectories", "graph", "sweep"])
+def test_every_option_has_help_and_shows_its_default(command):
+    sub, options = _options(command)
+    text = sub.format_help()
+    for action in options:
+        assert action.help, f"{command} {action.option_strings[0]} has no help"
+        if action.nargs != 0:                                  # flags (store_true) have no default to show
+            formatted = sub._get_formatter()._get_help_string(action)
+            assert "default" in formatted, f"{command} {action.option_strings[0]}: {formatted!r}"
+    assert "--out" in text
+
+
+@pytest.mark.parametrize("command,absent", [
+    ("graph", ["--lr", "--schedule", "--epochs", "--optimizer", "--weight-decay", "--clip-grad", "--resume"]),
+    ("lr-find", ["--lr", "--schedule", "--epochs", "--clip-grad", "--resume"]),
+    ("compare", ["--resume", "--checkpoint-every"]),
+    ("trajectories", ["--dataset", "--lr", "--epochs", "--resume"]),
+])
+def test_options_a_command_does_not_use_are_not_offered(command, absent):
+    _, options = _options(command)
+    offered = {s for a in options for s in a.option_strings}
+    assert not offered & set(absent)
