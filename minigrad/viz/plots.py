@@ -102,13 +102,21 @@ def plot_schedules(schedules, path, title="learning-rate schedules"):
 
 
 def plot_range_test(result, path):
-    """Smoothed loss against η (log scale), with the suggested η marked."""
+    """Smoothed loss against η, both on log scales, clipped above at 4× the starting loss (where the blow-up
+    begins), with the suggested η and the lowest smoothed loss marked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(result.lrs, result.raw_losses, color="0.75", linewidth=0.8, label="loss")
-    ax.plot(result.lrs, result.losses, color="tab:blue", label="smoothed")
+    lrs, smoothed = np.asarray(result.lrs), np.asarray(result.losses, dtype=float)
+    ax.plot(lrs, result.raw_losses, color="0.75", linewidth=0.8, label="loss")
+    ax.plot(lrs, smoothed, color="tab:blue", label="smoothed")
+    finite = smoothed[np.isfinite(smoothed) & (smoothed > 0)]
+    if finite.size:
+        ax.set_ylim(finite.min() * 0.8, finite[0] * 4)
+        lowest = int(np.nanargmin(np.where(np.isfinite(smoothed), smoothed, np.inf)))
+        ax.plot(lrs[lowest], smoothed[lowest], "o", color="0.3", label=f"lowest loss at η = {lrs[lowest]:.2g}")
     ax.axvline(result.suggested_lr, color="tab:red", linestyle="--", label=f"suggested η = {result.suggested_lr:.2g}")
-    ax.set(xscale="log", xlabel="learning rate η", ylabel="loss", title="learning-rate range test")
+    ax.set(xscale="log", yscale="log", xlabel="learning rate η", ylabel="loss (log scale)",
+           title="learning-rate range test")
     ax.legend()
     return _save(fig, path)
 
