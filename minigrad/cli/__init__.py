@@ -1,4 +1,4 @@
-"""The ``minigrad`` command: train, compare, lr-find, trajectories and graph, on built-in data.
+"""The ``minigrad`` command: train, compare, sweep, lr-find, trajectories and graph, on built-in data.
 
 Misuse (an unknown option value, η ≤ 0, an unwritable folder, cuda without
 CuPy) prints one line starting with "minigrad: error:" and exits with status 2.
@@ -7,10 +7,11 @@ CuPy) prints one line starting with "minigrad: error:" and exits with status 2.
 import argparse
 import sys
 
-from minigrad.cli import compare, graph, lr_find, train, trajectories
+from minigrad.cli import compare, graph, lr_find, sweep, train, trajectories
 from minigrad.cli.common import UsageError
 
-COMMANDS = {"train": train, "compare": compare, "lr-find": lr_find, "trajectories": trajectories, "graph": graph}
+COMMANDS = {"train": train, "compare": compare, "sweep": sweep, "lr-find": lr_find, "trajectories": trajectories,
+            "graph": graph}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -168,15 +168,15 @@ def check_device(device):
             raise UsageError(str(exc)) from None
 
 
-def output_folder(args):
+def output_folder(args, continuing=False):
     """Create ``args.out`` (and parents) and check it can be written, or raise a UsageError naming it.
 
     A folder that already holds files is another run's outputs: it is used only with ``--force``
-    (overwrite) or ``--resume`` (continue), never silently.
+    (overwrite), ``--resume`` or when the command is ``continuing`` what is there (a sweep's re-run).
     """
     path = args.out
     resumable = hasattr(args, "resume")
-    if os.path.isdir(path) and not (args.force or getattr(args, "resume", False)) \
+    if os.path.isdir(path) and not (args.force or continuing or getattr(args, "resume", False)) \
             and any(not name.startswith(".") for name in os.listdir(path)):
         raise UsageError(f"the output folder {path!r} already holds a run's outputs; pass "
                          f"{'--resume to continue it, ' if resumable else ''}--force to overwrite them, "

@@ -18,6 +18,12 @@ from minigrad.trainer import OPTIMIZERS, Trainer
 
 HELP = "compare optimizers (default) or learning rates (--lrs) from the same initial weights"
 DEFAULT_OPTIMIZERS = "sgd,momentum,adagrad,rmsprop,adam"
+TASK_DEFAULTS = {}       # the task on which the optimizers differ visibly (see docs/learning-rate.md)
+
+
+def apply_task_defaults(parser):
+    """compare's and sweep's default task, in place of train's."""
+    parser.set_defaults(**TASK_DEFAULTS)
 
 
 def add_arguments(parser):

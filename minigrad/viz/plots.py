@@ -136,3 +136,50 @@ def plot_trajectories(surface, paths, path, levels=30):
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=surface.title)
     ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
+
+
+def plot_sweep_curves(rows, path, target_loss=None):
+    """Median loss over the last epochs against η (log-log), one line per optimizer and schedule; × marks an η
+    where some seed diverged, the dotted line the target loss."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    labels = sorted({(r["optimizer"], r["schedule"]) for r in rows})
+    finite = [r["summary_loss"] for r in rows if np.isfinite(r["summary_loss"])]
+    top = max(finite) * 2 if finite else 10.0
+    for optimizer, schedule in labels:
+        mine = sorted((r for r in rows if (r["optimizer"], r["schedule"]) == (optimizer, schedule)),
+                      key=lambda r: r["lr"])
+        name = optimizer if len({s for _, s in labels}) == 1 else f"{optimizer}, {schedule}"
+        lrs = [r["lr"] for r in mine]
+        losses = [r["summary_loss"] if np.isfinite(r["summary_loss"]) else np.nan for r in mine]
+        line, = ax.plot(lrs, losses, marker="o", markersize=3, label=name)
+        diverged = [r["lr"] for r in mine if r["diverged"]]
+        ax.plot(diverged, [top] * len(diverged), "x", color=line.get_color())
+    if target_loss is not None:
+        ax.axhline(target_loss, color="0.5", linestyle=":", label=f"target {target_loss:g}")
+    ax.set(xscale="log", yscale="log", xlabel="learning rate η",
+           ylabel="training loss, mean of the last 5 epochs", title="loss against η (× at the top: diverged)")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_sweep_heatmap(rows, path):
+    """log10 of the median loss for each optimizer (and schedule) and η; diverged cells are marked."""
+    plt = _pyplot()
+    labels = sorted({(r["optimizer"], r["schedule"]) for r in rows})
+    lrs = sorted({r["lr"] for r in rows})
+    grid = np.full((len(labels), len(lrs)), np.nan)
+    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(lrs) + 2), 0.5 * len(labels) + 1.8))
+    for r in rows:
+        i, j = labels.index((r["optimizer"], r["schedule"])), lrs.index(r["lr"])
+        if r["diverged"]:
+            ax.text(j, i, "div", ha="center", va="center", fontsize=7, color="0.3")
+        elif np.isfinite(r["summary_loss"]):
+            grid[i, j] = np.log10(r["summary_loss"])
+    image = ax.imshow(grid, cmap="viridis_r", aspect="auto")
+    fig.colorbar(image, ax=ax, label="log₁₀ loss (last 5 epochs)")
+    one_schedule = len({s for _, s in labels}) == 1
+    ax.set_yticks(range(len(labels)), [o if one_schedule else f"{o}, {s}" for o, s in labels])
+    ax.set_xticks(range(len(lrs)), [f"{lr:.0e}" for lr in lrs], rotation=60, fontsize=7)
+    ax.set(xlabel="learning rate η", title="loss for each optimizer and η")
+    return _save(fig, path)

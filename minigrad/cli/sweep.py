@@ -1,0 +1,118 @@
+"""Train a grid of runs — optimizers × learning rates × schedules × seeds — on parallel processes.
+
+Each finished run is appended to OUT/results.jsonl at once, so running the same
+command again resumes a sweep that was stopped (--force starts it afresh).
+Prints one row per optimizer, schedule and η (medians over the seeds: the mean
+training loss over the last 5 epochs, the best loss, steps to --target-loss, how
+many seeds diverged and where), the band of η that converges for each optimizer,
+and draws the loss against η and a heat map.
+"""
+
+import json
+import math
+import os
+
+from minigrad.cli.common import (
+    UsageError, add_data_arguments, add_output_arguments, at_least, config_from, float_list, name_list, output_folder,
+    positive_number,
+)
+from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
+from minigrad.sweep import ResultsFile, converging_band, distribute, grid, run_job, table
+from minigrad.trainer import OPTIMIZERS, SCHEDULES
+
+HELP = "train a grid of optimizers × learning rates × schedules × seeds in parallel (resumable)"
+DEFAULT_LRS = ",".join(f"{10 ** (k / 2):.3g}" for k in range(-10, 3))       # 1e-5 … 10, two per decade
+
+
+def add_arguments(parser):
+    add_data_arguments(parser)
+    parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)), default=DEFAULT_OPTIMIZERS.split(","),
+                        help="comma-separated optimizers")
+    parser.add_argument("--lrs", type=float_list, default=float_list(DEFAULT_LRS),
+                        help="comma-separated learning rates η (default 1e-5 to 10, two per decade)")
+    parser.add_argument("--schedules", type=name_list(list(SCHEDULES)), default=["constant"],
+                        help="comma-separated schedules")
+    parser.add_argument("--seeds", type=_seed_list, default=[0, 1, 2], help="comma-separated seeds")
+    parser.add_argument("--epochs", type=at_least(1, "--epochs"), default=30, help="passes over the training set")
+    parser.add_argument("--workers", type=at_least(1, "--workers"), default=os.cpu_count() or 1,
+                        help="parallel processes")
+    parser.add_argument("--target-loss", type=positive_number, default=0.3,
+                        help="the loss whose first step is reported, and below which a run counts as converged")
+    add_output_arguments(parser, "runs/sweep")
+    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    apply_task_defaults(parser)
+
+
+def _seed_list(text):
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"expected comma-separated integers, got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise UsageError(f"seeds must be integers >= 0, got {text!r}")
+    return seeds
+
+
+def run(args):
+    if args.device != "cpu":
+        raise UsageError("sweep runs on the CPU (its workers are processes of this machine)")
+    base = _base_settings(args)
+    results_path = os.path.join(args.out, "results.jsonl")
+    if args.force and os.path.exists(results_path):
+        os.remove(results_path)
+    out = output_folder(args, continuing=os.path.exists(results_path))
+    try:
+        results = ResultsFile(results_path, base)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; pass --force to start the sweep afresh, or choose another --out") from None
+    jobs = grid(args.optimizers, args.lrs, args.schedules, args.seeds, base)
+    pending = results.pending(jobs)
+    done = len(jobs) - len(pending)
+    print(f"sweep: {len(jobs)} runs ({len(args.optimizers)} optimizers × {len(args.lrs)} η × {len(args.schedules)} "
+          f"schedules × {len(args.seeds)} seeds) on {args.workers} workers"
+          + (f"; resuming, {done} already in {results_path}" if done else ""))
+
+    def report(result):
+        nonlocal done
+        done += 1
+        status = "diverged" if result["diverged_at"] is not None else f"loss {result['summary_loss']:.4g}"
+        print(f"  [{done}/{len(jobs)}] {result['key']}: {status}", flush=True)
+
+    distribute(pending, run_job, args.workers, on_result=lambda r: (results.append(r), report(r)))
+    finished = [results.results[job["key"]] for job in jobs]
+    rows = table(finished, args.target_loss)
+    print_table(rows, args)
+    with open(os.path.join(out, "table.json"), "w", encoding="utf-8") as f:
+        json.dump(rows, f, indent=1)
+    if not args.no_plots:
+        from minigrad.viz.plots import plot_sweep_curves, plot_sweep_heatmap
+
+        plot_sweep_curves(rows, os.path.join(out, "loss_vs_lr.png"), args.target_loss)
+        plot_sweep_heatmap(rows, os.path.join(out, "heatmap.png"))
+    print(f"wrote {out}/: results.jsonl, table.json" + ("" if args.no_plots else ", loss_vs_lr.png, heatmap.png"))
+    return 0
+
+
+def _base_settings(args):
+    """The TrainConfig fields every run of the sweep shares (checked by config_from first)."""
+    config = config_from(args, optimizer=args.optimizers[0], lr=args.lrs[0], schedule=args.schedules[0],
+                         epochs=args.epochs, target_loss=args.target_loss)
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(config).items()
+            if k not in ("optimizer", "lr", "schedule", "seed")}
+
+
+def print_table(rows, args):
+    print(f"{'optimizer':<10}{'schedule':<13}{'η':>9}{'loss (last 5)':>15}{'best':>9}"
+          f"{'steps to ' + format(args.target_loss, 'g'):>15}  diverged")
+    for r in rows:
+        loss = "-" if not math.isfinite(r["summary_loss"]) else f"{r['summary_loss']:.4g}"
+        best = "-" if not math.isfinite(r["best_loss"]) else f"{r['best_loss']:.4g}"
+        steps = "-" if r["steps_to_target"] is None else f"{r['steps_to_target']:g}"
+        diverged = "-" if not r["diverged"] else f"{r['diverged']}/{r['seeds']} (step {r['diverged_at']})"
+        print(f"{r['optimizer']:<10}{r['schedule']:<13}{r['lr']:>9.3g}{loss:>15}{best:>9}{steps:>15}  {diverged}")
+    print(f"η that converge (median loss ≤ {args.target_loss:g}, no seed diverged):")
+    for optimizer in args.optimizers:
+        for schedule in args.schedules:
+            low, high, decades = converging_band(rows, optimizer, schedule, args.target_loss)
+            band = "none" if low is None else f"{low:.3g} … {high:.3g}  ({decades:.1f} decades)"
+            print(f"  {optimizer:<10}{schedule:<13}{band}")
