@@ -1,4 +1,4 @@
-"""Draw the computation graph of a model's loss on one batch, to SVG or PNG (DOT text without graphviz)."""
+"""Draw the computation graph of a model's loss on one batch, to SVG, PNG or PDF (with matplotlib when Graphviz is missing)."""
 
 from minigrad.cli.common import add_data_arguments, add_output_arguments, config_from, output_folder
 from minigrad.trainer import Trainer

@@ -3,15 +3,18 @@
 ``graph_spec`` walks back from a tensor through ``grad_fn`` and returns plain
 node and edge lists; ``to_dot`` turns them into DOT text (testable as text);
 ``draw_graph`` builds a ``graphviz.Digraph``; ``render_graph`` writes SVG/PNG
-with the ``dot`` program, or the DOT text alone when ``dot`` is missing.
+with the ``dot`` program, or draws it with matplotlib on a layered layout when
+``dot`` is missing.
 """
 
 import shutil
 
 from minigrad.backend.base import dtype_of
 
-INSTALL_DOT = ("the graphviz 'dot' program is not installed, so only the DOT text was written; install it "
-               "(apt install graphviz, brew install graphviz, or conda install graphviz) to get pictures")
+INSTALL_DOT = ("the graphviz 'dot' program is not installed, so the picture was drawn with matplotlib; install "
+               "it (apt install graphviz, brew install graphviz, or conda install graphviz) for a nicer layout")
+NO_PICTURE = ("neither graphviz's 'dot' program nor matplotlib is installed, so only the DOT text was written: "
+              "pip install 'minigrad[viz]' draws it with matplotlib")
 
 
 def _describe(shape, dtype):
@@ -120,15 +123,94 @@ def draw_graph(tensor, params=None):
 
 
 def render_graph(tensor, path, params=None, format="svg"):  # noqa: A002 - graphviz's argument name
-    """Write the graph to ``path`` (without extension) as ``format``; returns (written_path, message).
+    """Write the graph to ``path`` (without extension) as ``format``, and its DOT text to ``path.dot``;
+    returns (written_path, message).
 
-    Without the ``dot`` program, writes ``path.dot`` and returns a message saying how to install it.
+    Without Graphviz's ``dot`` program the picture is drawn with matplotlib (``layered_layout``) and the
+    message says that Graphviz lays it out better; without matplotlib either, only the DOT text is written.
     """
     text = to_dot(tensor, params)
     dot_path = f"{path}.dot"
     with open(dot_path, "w", encoding="utf-8") as f:
         f.write(text)
-    if shutil.which("dot") is None:
-        return dot_path, INSTALL_DOT
-    out_path = draw_graph(tensor, params).render(outfile=f"{path}.{format}", format=format, cleanup=True)
-    return out_path, None
+    out_path = f"{path}.{format}"
+    if shutil.which("dot") is not None:
+        return draw_graph(tensor, params).render(outfile=out_path, format=format, cleanup=True), None
+    try:
+        draw_graph_with_matplotlib(tensor, out_path, params)
+    except ImportError:
+        return dot_path, NO_PICTURE
+    return out_path, INSTALL_DOT
+
+
+def layered_layout(nodes, edges):
+    """(x, y) for every node id, Graphviz-like: inputs on top, the output at the bottom.
+
+    An op's layer is one below its deepest input; a leaf sits one layer above the
+    first op that uses it. Within each layer nodes are ordered by the mean position
+    of their neighbours, in one sweep down (by inputs) and one sweep up (by users).
+    """
+    inputs = {n["id"]: [] for n in nodes}
+    users = {n["id"]: [] for n in nodes}
+    for a, b in edges:
+        inputs[b].append(a)
+        users[a].append(b)
+    layer = {}
+
+    def depth(nid):                                   # memoised longest path; the graph has no cycles
+        if nid not in layer:
+            layer[nid] = 1 + max((depth(a) for a in inputs[nid]), default=-1)
+        return layer[nid]
+
+    for n in nodes:
+        depth(n["id"])
+    for nid in layer:
+        if not inputs[nid] and users[nid]:
+            layer[nid] = min(layer[u] for u in users[nid]) - 1
+    levels = sorted(set(layer.values()))
+    rows = {level: [n["id"] for n in nodes if layer[n["id"]] == level] for level in levels}
+    x = {}
+
+    def place(order, neighbours):
+        for level in order:
+            row = rows[level]
+            row.sort(key=lambda nid: _mean([x[m] for m in neighbours[nid] if m in x], default=x.get(nid, 0)))
+            for i, nid in enumerate(row):
+                x[nid] = i - (len(row) - 1) / 2
+
+    place(levels, inputs)
+    place(levels[::-1], users)
+    return {nid: (x[nid], -(layer[nid] - levels[0])) for nid in layer}
+
+
+def _mean(values, default):
+    return sum(values) / len(values) if values else default
+
+
+COLOURS = {"op": "#e8eef7", "leaf": "#fde9b6", "output": "#d8f0d2"}
+
+
+def draw_graph_with_matplotlib(tensor, path, params=None):
+    """The graph drawn with matplotlib on ``layered_layout``: boxes for ops, rounded boxes for leaves (a thick
+    outline: requires grad), arrows from each input to the op that used it."""
+    from minigrad.viz.plots import _pyplot, _save
+
+    plt = _pyplot()
+    nodes, edges = graph_spec(tensor, params)
+    position = layered_layout(nodes, edges)
+    width = max((x for x, _ in position.values()), default=0) - min((x for x, _ in position.values()), default=0)
+    depth = -min((y for _, y in position.values()), default=0)
+    fig, ax = plt.subplots(figsize=(max(4.0, 2.2 * (width + 1)), max(3.0, 1.1 * (depth + 1))))
+    for a, b in edges:
+        ax.annotate("", xy=position[b], xytext=position[a],
+                    arrowprops={"arrowstyle": "->", "color": "0.45", "shrinkA": 14, "shrinkB": 14})
+    for n in nodes:
+        box = "round,pad=0.35" if n["kind"] == "leaf" else "square,pad=0.35"
+        thick = n["kind"] == "leaf" and n["requires_grad"]
+        ax.text(*position[n["id"]], n["label"], ha="center", va="center", fontsize=8,
+                bbox={"boxstyle": box, "facecolor": COLOURS[n["kind"]], "edgecolor": "0.2",
+                      "linewidth": 2 if thick else 0.8})
+    ax.set_xlim(min(x for x, _ in position.values()) - 0.8, max(x for x, _ in position.values()) + 0.8)
+    ax.set_ylim(-depth - 0.6, 0.6)
+    ax.axis("off")
+    return _save(fig, path)
