@@ -70,6 +70,6 @@ def test_the_layered_layout_puts_inputs_above_the_ops_that_use_them():
     output = next(n["id"] for n in nodes if n["kind"] == "output")
     assert position[output][1] == min(y for _, y in position.values())
     rows = {}
-    for nid, (x, y) in position.items():
+    for x, y in position.values():
         rows.setdefault(y, []).append(x)
     assert all(len(set(xs)) == len(xs) for xs in rows.values())   # no two nodes on one spot
