@@ -106,6 +106,33 @@ def add_training_arguments(parser, epochs=150):
                         help="clip the gradients' total 2-norm to MAX_NORM before each step (default: no clipping)")
 
 
+def add_tensorboard_argument(parser):
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="also log loss, accuracy, η, gradient norms and effective-η histograms for TensorBoard "
+                             "into DIR (needs the tensorboard extra; default: no logging)")
+
+
+def check_tensorboard(args):
+    """--tensorboard without the tensorboardX package: a UsageError before any work."""
+    if getattr(args, "tensorboard", None) is not None:
+        try:
+            import tensorboardX  # noqa: F401
+        except ImportError:
+            raise UsageError("--tensorboard needs the tensorboardX package: pip install 'minigrad[tensorboard]'") from None
+
+
+def tensorboard_writer(args, run_name=None):
+    """A SummaryWriter for --tensorboard (into DIR/run_name when given), or None; a UsageError without the package."""
+    if args.tensorboard is None:
+        return None
+    from minigrad.utils.tensorboard import SummaryWriter
+
+    try:
+        return SummaryWriter(args.tensorboard if run_name is None else os.path.join(args.tensorboard, run_name))
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def add_output_arguments(parser, out, resume=False):
     """--out and --force (and --resume where a run can be continued)."""
     parser.add_argument("--out", default=out, help="output folder")

@@ -1,8 +1,11 @@
 """Train one model from the same initial weights with several optimizers or several learning rates.
 
-Prints a table (final loss, accuracy, the step at which the training loss first
-reached --target-loss, or where the divergence guard stopped the run) and
-writes the overlaid loss curves. Too high an η diverges, too low crawls,
+Prints a table that agrees with the figure: the full training-set loss over the
+last 5 epochs (mean ± half its range, so an η that makes the loss jump shows as a
+wide range and "oscillating", where a final value would pick one point of the
+jumps), the best epoch, test accuracy, the step at which the training loss first
+reached --target-loss, or where the divergence guard stopped the run; and draws
+the overlaid loss curves. Too high an η oscillates or diverges, too low crawls,
 adaptive methods adapt.
 """
 
@@ -11,10 +14,12 @@ import math
 import os
 
 from minigrad.cli.common import (
-    add_data_arguments, add_optimizer_arguments, add_output_arguments, add_training_arguments, config_from, float_list,
-    name_list, output_folder, pct, positive_number,
+    add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument, add_training_arguments,
+    check_tensorboard, config_from, float_list, name_list, output_folder, pct, positive_number, tensorboard_writer,
 )
+from minigrad.summary import summarize
 from minigrad.trainer import OPTIMIZERS, Trainer
+from minigrad.utils.tensorboard import watch
 
 HELP = "compare optimizers (default) or learning rates (--lrs) from the same initial weights"
 DEFAULT_OPTIMIZERS = "sgd,momentum,adagrad,rmsprop,adam"
@@ -39,10 +44,13 @@ def add_arguments(parser):
     parser.add_argument("--target-loss", type=positive_number, default=0.3, help="the loss whose first step is reported")
     add_output_arguments(parser, "runs/compare")
     parser.add_argument("--no-plots", action="store_true", help="skip the figure")
+    add_tensorboard_argument(parser)
+    apply_task_defaults(parser)
 
 
 def run(args):
     config_from(args)                                  # every check before anything is written
+    check_tensorboard(args)
     out = output_folder(args)
     if args.lrs:
         runs = {f"{args.optimizer} η={lr:g}": {"optimizer": args.optimizer, "lr": lr} for lr in args.lrs}
@@ -56,11 +64,13 @@ def run(args):
         trainer = Trainer(config, initial_state=first)
         if first is None:
             first = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-        history = trainer.fit()
-        loss, acc = trainer.evaluate("train")
-        results[label] = {"lr": config.lr, "final_loss": loss, "test_accuracy": trainer.evaluate("test")[1],
-                          "train_accuracy": acc, "reached_target_at": history.reached_target_at,
-                          "diverged_at": history.diverged_at, "step_losses": history.step_losses}
+        writer = tensorboard_writer(args, run_name=label.replace(" ", "_"))
+        on_step, on_epoch = watch(trainer, writer) if writer is not None else (None, None)
+        history = trainer.fit(progress=on_epoch, on_step=on_step)
+        if writer is not None:
+            writer.close()
+        results[label] = {"lr": config.lr, **summarize(history), "train_loss": history.train_loss,
+                          "step_losses": history.step_losses}
     print_table(results, args.target_loss)
     with open(os.path.join(out, "compare.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1, default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else v)
@@ -75,12 +85,19 @@ def run(args):
 
 
 def print_table(results, target):
-    print(f"{'run':<22}{'η':>9}{'final loss':>12}{'test acc':>10}{'steps to ' + format(target, 'g'):>16}  status")
+    """One row per run: the training loss over the last 5 epochs (mean ± half its range), the best epoch's,
+    test accuracy, steps to the target, and whether the run oscillated or diverged."""
+    print(f"{'run':<22}{'η':>9}{'loss, last 5 epochs':>22}{'best (epoch)':>17}{'test acc':>10}"
+          f"{'steps to ' + format(target, 'g'):>15}  status")
     for label, r in results.items():
+        if r["diverged_at"] is not None:
+            summary, status = "-", f"diverged at step {r['diverged_at']}"
+        else:
+            summary = f"{r['summary_loss']:.4f} ± {r['spread'] / 2:.4f}"
+            status = "oscillating" if r["oscillating"] else "ok"
+        best = "-" if r["best_epoch"] is None else f"{r['best_loss']:.4f} ({r['best_epoch']})"
         reached = "-" if r["reached_target_at"] is None else str(r["reached_target_at"])
-        status = "ok" if r["diverged_at"] is None else f"diverged at step {r['diverged_at']}"
-        final = "-" if r["diverged_at"] is not None else f"{r['final_loss']:.4f}"
-        print(f"{label:<22}{r['lr']:>9.2g}{final:>12}{pct(r['test_accuracy']):>10}{reached:>16}  {status}")
+        print(f"{label:<22}{r['lr']:>9.2g}{summary:>22}{best:>17}{pct(r['test_accuracy']):>10}{reached:>15}  {status}")
 
 
 def _smooth(values, weight=0.9):

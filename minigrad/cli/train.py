@@ -20,9 +20,11 @@ import signal
 from dataclasses import asdict
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_training_arguments, config_from,
-    non_negative_float, output_folder, pct, progress_bar,
+    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
+    add_training_arguments, check_tensorboard, config_from, non_negative_float, output_folder, pct, progress_bar,
+    tensorboard_writer,
 )
+from minigrad.utils.tensorboard import watch
 from minigrad.serialization import CheckpointError, save
 from minigrad.trainer import Trainer, TrainingInterrupted
 
@@ -35,12 +37,14 @@ def add_arguments(parser):
     add_training_arguments(parser)
     add_output_arguments(parser, "runs/train", resume=True)
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    add_tensorboard_argument(parser)
     parser.add_argument("--checkpoint-every", type=non_negative_float, default=60.0, metavar="SECONDS",
                         help="also write the checkpoint this often during an epoch (default 60; 0: after every step)")
 
 
 def run(args):
     config = None if args.resume else config_from(args)         # every check before anything is written
+    check_tensorboard(args)
     out = output_folder(args)
     checkpoint = os.path.join(out, "checkpoint.safetensors")
     if args.resume:
@@ -63,17 +67,29 @@ def run(args):
     bar = progress_bar(c.epochs - len(trainer.history.epoch), "train")
     done = len(trainer.history.epoch)
     trainer.checkpoint_periodically(checkpoint, args.checkpoint_every)
+    writer = tensorboard_writer(args)
+    on_step, on_epoch = watch(trainer, writer) if writer is not None else (None, None)
+
+    def progress(epoch, total, record):
+        bar(epoch - done, total - done, record)
+        if on_epoch is not None:
+            on_epoch(epoch, total, record)
+
     received = []
     try:
         with _stop_on((signal.SIGINT, signal.SIGTERM), trainer, received):
-            history = trainer.fit(progress=lambda epoch, total, record: bar(epoch - done, total - done, record))
+            history = trainer.fit(progress=progress, on_step=on_step)
     except (TrainingInterrupted, KeyboardInterrupt):
         bar.close()
+        if writer is not None:
+            writer.close()
         write_outputs(trainer, out, plots=False)
         print(f"interrupted at step {trainer.step_count} (epoch {len(trainer.history.epoch) + 1}): saved {checkpoint}; "
               f"run the same command with --resume to continue")
         return 128 + (received[0] if received else signal.SIGINT)
     bar.close()
+    if writer is not None:
+        writer.close()
     if history.diverged_at is not None:
         print(f"stopped: training diverged at step {history.diverged_at} (η = {trainer.optimizer.param_groups[0]['lr']:g})")
     for split in ("train", "test"):
