@@ -42,7 +42,7 @@ for epoch in range(1, EPOCHS + 1):
         loss.backward()                   # ∇J(θ)
         optimizer.step()                  # θ ← θ − η·(Adam's rescaled ∇J)
     if epoch % 10 == 0 or epoch == EPOCHS:
-        print(f"epoch {epoch:3d}  loss {loss.item():.4f}  training accuracy {accuracy():.1%}")
+        print(f"epoch {epoch:3d}  last batch's loss {loss.item():.4f}  training accuracy {accuracy():.1%}")
 
 if "--quick" not in sys.argv:
     assert accuracy() >= 0.95, "the MLP should fit the spiral"

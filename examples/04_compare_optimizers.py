@@ -43,4 +43,7 @@ for name, make in OPTIMIZERS.items():
 if "--plot" in sys.argv:
     from minigrad.viz.plots import plot_curves
 
-    print("wrote", plot_curves(curves, "compare_optimizers.png", title="same model, same start"))
+    import os
+
+    os.makedirs("runs/examples", exist_ok=True)
+    print("wrote", plot_curves(curves, "runs/examples/compare_optimizers.png", title="same model, same start"))

@@ -2,7 +2,7 @@
 
 A schedule is a pure function of the step t; ``preview(n)`` lists η_0 … η_{n-1}
 without touching an optimizer. Pass a bare learning rate where PyTorch wants
-an optimizer. Add --plot to write schedules.png.
+an optimizer. Add --plot to write runs/examples/schedules.png.
 
 Run: python examples/05_schedules.py [--plot]
 """
@@ -38,4 +38,7 @@ for name, lrs in previews.items():
 if "--plot" in sys.argv:
     from minigrad.viz.plots import plot_schedules
 
-    print("wrote", plot_schedules(previews, "schedules.png"))
+    import os
+
+    os.makedirs("runs/examples", exist_ok=True)
+    print("wrote", plot_schedules(previews, "runs/examples/schedules.png"))

@@ -31,4 +31,7 @@ print(f"suggested η = {result.suggested_lr:.3g}")
 if "--plot" in sys.argv:
     from minigrad.viz.plots import plot_range_test
 
-    print("wrote", plot_range_test(result, "lr_range_test.png"))
+    import os
+
+    os.makedirs("runs/examples", exist_ok=True)
+    print("wrote", plot_range_test(result, "runs/examples/lr_range_test.png"))

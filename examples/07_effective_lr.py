@@ -25,6 +25,7 @@ for name, make in OPTIMIZERS.items():
     minigrad.manual_seed(1)
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
     optimizer = make(model.parameters())
+    optimizer.track_updates = True        # keep ‖Δθ‖/‖θ‖ of each step, for the summary below
     weight = model[0].weight
     rates = []
     for _ in range(STEPS):
@@ -42,4 +43,8 @@ print(optim.format_lr_summary(optim.lr_summary(optimizer, dict(model.named_param
 if "--plot" in sys.argv:
     from minigrad.viz.plots import plot_curves
 
-    print("wrote", plot_curves(curves, "effective_lr.png", ylabel="mean effective η", title="effective learning rate"))
+    import os
+
+    os.makedirs("runs/examples", exist_ok=True)
+    print("wrote", plot_curves(curves, "runs/examples/effective_lr.png", ylabel="mean effective η",
+                               title="effective learning rate"))

@@ -1,9 +1,12 @@
 """Draw the computation graph of a small network's loss: every op, every parameter, every shape.
 
-Writes graph.dot always, and graph.svg when Graphviz's ``dot`` program is installed.
+Writes runs/examples/graph.dot and runs/examples/graph.svg (drawn by Graphviz's ``dot`` program
+when it is installed, else with matplotlib).
 
 Run: python examples/08_draw_graph.py
 """
+
+import os
 
 import minigrad
 from minigrad import nn, viz
@@ -16,7 +19,8 @@ loss = nn.functional.mse_loss(model(x), target)
 
 names = dict(model.named_parameters())            # label the leaves "0.weight", "0.bias", …
 print(viz.to_dot(loss, names))
-path, message = viz.render_graph(loss, "graph", names, format="svg")
+os.makedirs("runs/examples", exist_ok=True)
+path, message = viz.render_graph(loss, "runs/examples/graph", names, format="svg")
 print("wrote", path)
 if message:
     print(message)

@@ -10,6 +10,7 @@ Add --plot to draw the norms.
 Run: python examples/12_gradient_norms_hooks.py [--quick] [--plot]
 """
 
+import os
 import sys
 
 import minigrad
@@ -60,5 +61,6 @@ if "--plot" in sys.argv:
     plt.ylabel("‖∇W‖")
     plt.legend()
     plt.title("gradient norm per layer (SGD, η = 0.1)")
-    plt.savefig("gradient_norms.png", dpi=120)
-    print("wrote gradient_norms.png")
+    os.makedirs("runs/examples", exist_ok=True)
+    plt.savefig("runs/examples/gradient_norms.png", dpi=120)
+    print("wrote runs/examples/gradient_norms.png")

@@ -40,6 +40,16 @@ class _VersionCounter:
         self.value = 0
 
 
+class View:
+    """What makes a tensor a view: its ``root`` (a tensor that is no view), how to make the view again from it
+    (``replay``), and the version of their shared memory when the view's history was last set."""
+
+    __slots__ = ("root", "replay", "version")
+
+    def __init__(self, root, replay, version):
+        self.root, self.replay, self.version = root, replay, version
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it, for differentiation.
 
@@ -151,6 +161,8 @@ class Tensor:
     # ================================================================== autograd
     @property
     def requires_grad(self):
+        if self._view is not None and state.grad_enabled:
+            self._refresh_view_history()                 # a view of a base that came to require grad does too
         return self._requires_grad
 
     @requires_grad.setter
@@ -308,12 +320,24 @@ class Tensor:
 
     def _become_view_of(self, base, replay):
         """Share ``base``'s version counter and remember how to make this view from the base's base."""
-        if base._view is not None:
-            root, first = base._view
-            self._view = (root, lambda t: replay(first(t)))
-        else:
-            self._view = (base, replay)
         self._counter = base._version_counter()
+        if base._view is not None:
+            first = base._view.replay
+            self._view = View(base._view.root, lambda t: replay(first(t)), self._counter.value)
+        else:
+            self._view = View(base, replay, self._counter.value)
+
+    def _refresh_view_history(self):
+        """A view whose memory was changed in place (through its base or another view) since its history was
+        set takes the base's history now, made anew by replaying the view on the base — as PyTorch regenerates
+        a view's grad_fn. Called before an op uses the view."""
+        view = self._view
+        if view.version == self._counter.value:
+            return
+        view.version = self._counter.value
+        if view.root._requires_grad:
+            fresh = view.replay(view.root)
+            self._set_history(fresh.grad_fn, fresh._output_nr)
 
     # ================================================================== operators
     # Each is one line over minigrad.ops; reflected forms swap the operands.

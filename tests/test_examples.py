@@ -28,3 +28,5 @@ def test_example_runs(path, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.stdout.strip(), "an example should say what it did"
+    stray = [p.name for p in tmp_path.iterdir() if p.name != "runs"]
+    assert not stray, f"{path.name} wrote outside runs/ (which .gitignore covers): {stray}"

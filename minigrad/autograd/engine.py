@@ -21,7 +21,7 @@ gradients for ``autograd.grad``, checks on what a node returned, anomaly
 detection — is a small named function beside the loop.
 """
 
-from minigrad.autograd.function import AccumulateGrad, accumulator_of, is_tensor
+from minigrad.autograd.function import AccumulateGrad, accumulator_of, is_tensor, run_leaf_hooks
 from minigrad.autograd.grad_mode import state
 from minigrad.backend.base import dtype_of
 
@@ -267,6 +267,8 @@ class Targets:
     def arrive(self, node, grads):
         if node not in self.nodes or (self.accumulate and type(node) is AccumulateGrad):
             return
+        if type(node) is AccumulateGrad and node.variable._hooks:      # a leaf's hooks see its gradient first
+            grads = [run_leaf_hooks(node.variable, grads[0])]
         for nr, g in enumerate(grads):
             for i in self.slots.get((node, nr), ()):
                 if self.accumulate:

@@ -133,6 +133,8 @@ class Function(Node):
         requires_grad = False
         for a in args:
             if type(a) in TENSOR_TYPES:                # is_tensor(a), inlined: apply runs for every op
+                if a._view is not None and state.grad_enabled:
+                    a._refresh_view_history()          # its base changed in place since: take the new history
                 if like is None:
                     like = a
                 elif a.device is not like.device and a.device != like.device:
@@ -275,18 +277,15 @@ class AccumulateGrad(Node):
     (``create_graph``) or the existing ``.grad`` is itself part of a graph. After
     accumulating, the leaf's post-accumulate hooks run.
 
-    The leaf keeps its node (one per leaf, reused by every graph); the node refers
-    to the leaf weakly, so neither keeps the other alive in a cycle.
+    As in PyTorch, the node holds its leaf, so a graph keeps the leaves it reaches alive
+    (a leaf made on the fly for one call still receives its gradient); the leaf refers
+    to its node weakly, and every graph alive at once shares that one node.
     """
 
     trusted = True
 
     def __init__(self, variable):
-        self._variable = weakref.ref(variable)
-
-    @property
-    def variable(self):
-        return self._variable()
+        self.variable = variable
 
     @classmethod
     def name(cls):
@@ -294,14 +293,9 @@ class AccumulateGrad(Node):
 
     @staticmethod
     def backward(ctx, grad):
-        leaf = ctx._variable()
-        if leaf is None:                               # the leaf is gone: nobody can read its gradient
-            return ()
+        leaf = ctx.variable
         if leaf._hooks:
-            for hook in list(leaf._hooks.values()):
-                replaced = hook(grad)
-                if replaced is not None:
-                    grad = replaced
+            grad = run_leaf_hooks(leaf, grad)
         leaf._accumulate_grad(grad)
         if leaf._post_accumulate_hooks:
             for hook in list(leaf._post_accumulate_hooks.values()):
@@ -309,9 +303,20 @@ class AccumulateGrad(Node):
         return ()
 
 
+def run_leaf_hooks(leaf, grad):
+    """The leaf's tensor hooks, in registration order; a returned tensor replaces the gradient."""
+    for hook in list(leaf._hooks.values()):
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced
+    return grad
+
+
 def accumulator_of(leaf):
-    """The leaf's ``AccumulateGrad`` node, made on first need and kept by the leaf."""
-    node = leaf._grad_accumulator
+    """The leaf's ``AccumulateGrad`` node: the one the graphs alive now share, or a new one."""
+    ref = leaf._grad_accumulator
+    node = ref() if ref is not None else None
     if node is None:
-        node = leaf._grad_accumulator = AccumulateGrad(leaf)
+        node = AccumulateGrad(leaf)
+        leaf._grad_accumulator = weakref.ref(node)
     return node

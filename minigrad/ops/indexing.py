@@ -186,11 +186,7 @@ def gather(input, dim, index):  # noqa: A002
             raise ShapeError(f"gather(): index {fmt(index.shape)} is larger than input {fmt(input.shape)} in "
                              f"dimension {i}")
     backend = input.device.backend
-    if (backend.checks_values or state.anomaly) and index.numel():
-        low, high = int(index.min().item()), int(index.max().item())
-        if low < 0 or high >= input.shape[d]:
-            raise IndexError(f"gather(): index {low if low < 0 else high} is out of bounds for dimension {d} with "
-                             f"size {input.shape[d]}")
+    _check_index_range(index, input.shape[d], d, "gather")
     ns = backend.xp
     grid = []
     for i, n in enumerate(index.shape):
@@ -211,7 +207,18 @@ def index_select(input, dim, index):  # noqa: A002
     if index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError(f"index_select(): index must be a 1-D integer tensor, got {index.dtype} of shape "
                          f"{fmt(index.shape)}")
+    _check_index_range(index, input.shape[d], d, "index_select")
     return getitem(input, (slice(None),) * d + (index.reshape(-1),))
+
+
+def _check_index_range(index, size, d, name):
+    """Indices must lie in [0, size): negative ones are refused as in PyTorch (they would count from the end).
+    Checked where reading values is free (the CPU) or in anomaly mode (see docs/gpu.md)."""
+    if (index.device.backend.checks_values or state.anomaly) and index.numel():
+        low, high = int(index.min().item()), int(index.max().item())
+        if low < 0 or high >= size:
+            raise IndexError(f"{name}(): index {low if low < 0 else high} is out of bounds for dimension {d} with "
+                             f"size {size}")
 
 
 def take_along_dim(input, indices, dim):  # noqa: A002

@@ -45,6 +45,8 @@ def modify(target, name, compute, inputs=(), needs_old_values=False):
     _check_writeable(target, name)
     recording = state.grad_enabled and (target.requires_grad or any(is_tensor(a) and a.requires_grad for a in inputs))
     if recording:
+        if target._view is not None:
+            target._refresh_view_history()
         _check_not_leaf(target, name)
         old = target.clone() if needs_old_values else target._alias()
         result = _fit(_named(compute, old, name), target, name)
@@ -82,11 +84,12 @@ def _rebase(target, result):
     if view is None:
         target._set_history(result.grad_fn, result._output_nr)
         return
-    base, replay = view
+    base, replay = view.root, view.replay
     updated = P.CopySlices.apply(base._alias(), result, replay)
     base._set_history(updated.grad_fn, 0)
     fresh = replay(base)
     target._set_history(fresh.grad_fn, fresh._output_nr)
+    view.version = target._counter.value           # other views of the base take its new history when next used
 
 
 def _check_not_leaf(target, name):
@@ -94,7 +97,7 @@ def _check_not_leaf(target, name):
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "
                            "wrap the change in `with minigrad.no_grad():` (as optimizers and initialisers do)")
     view = target._view
-    if view is not None and view[0].requires_grad and view[0].grad_fn is None:
+    if view is not None and view.root.requires_grad and view.root.grad_fn is None:
         raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
                            "operation; wrap the change in `with minigrad.no_grad():`")
 
@@ -230,10 +233,26 @@ def _index_put(x, index, value):
     computed = x if x.dtype.is_floating_point else x.to(_dtype.float64)
     values = value if is_tensor(value) else x.new_tensor(value)
     values = values.to(computed.dtype).expand(positions.shape).reshape(-1)
+    if flat_positions.shape[0] > 1:
+        # A position named twice: the last write wins, as in PyTorch; and as there, every value written to it
+        # still receives that position's gradient (the others are added as v − v.detach(): 0, with gradient 1).
+        winners = _last_writes(backend, flat_positions)
+        ones = values.new_ones(winners.shape[0])
+        wins = P.ScatterAdd.apply(ones, (values.shape[0],), winners) > 0
+        values = pointwise.where(wins, values, values - values.detach())
     hit = P.ScatterAdd.apply(values.new_ones(values.shape), (numel,), flat_positions) > 0
     placed = P.ScatterAdd.apply(values, (numel,), flat_positions)
     out = computed.reshape(-1).where(~hit, 0.0) + placed
     return out.reshape(x.shape).to(x.dtype)
+
+
+def _last_writes(backend, positions):
+    """The indices j of ``positions`` that are the last occurrence of their value (sorted by position)."""
+    xp = backend.xp
+    order = xp.argsort(positions, stable=True)
+    ranked = xp.take(positions, order)
+    last_of_run = xp.concat([ranked[1:] != ranked[:-1], xp.ones((1,), dtype=xp.bool, device=backend.array_device)])
+    return xp.take(order, xp.nonzero(last_of_run)[0])
 
 
 # ================================================================== the augmented operators (x += y, …)

@@ -221,15 +221,16 @@ def where(condition, input, other):  # noqa: A002
 
 
 def maximum(input, other):  # noqa: A002
-    """The larger of each pair; NaN wins, and ties share the gradient evenly (PyTorch's rule)."""
+    """The larger of each pair; ties share the gradient evenly, and a NaN wins with gradient 1 to both
+    operands (PyTorch's rules: a NaN pair is neither a tie nor ordered, so it is written a + b)."""
     a, b, dtype = operands(input, other, "maximum")
-    return where(a > b, a, where(a < b, b, (a + b) * 0.5))
+    return where(a > b, a, where(a < b, b, where(a == b, (a + b) * 0.5, a + b)))
 
 
 def minimum(input, other):  # noqa: A002
-    """The smaller of each pair; NaN wins, and ties share the gradient evenly."""
+    """The smaller of each pair; ties share the gradient evenly, and a NaN wins with gradient 1 to both."""
     a, b, dtype = operands(input, other, "minimum")
-    return where(a < b, a, where(a > b, b, (a + b) * 0.5))
+    return where(a < b, a, where(a > b, b, where(a == b, (a + b) * 0.5, a + b)))
 
 
 def clamp(input, min=None, max=None):  # noqa: A001, A002

@@ -66,13 +66,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
 
 
 def safe_sqrt(v):
-    """√v with gradient 0 (instead of 1/0) where v = 0.
+    """√v with gradient 0 (instead of 1/0) where v = 0; NaN stays NaN.
 
     NOTE: the inner ``where`` keeps the square root away from 0, so its derivative
     stays finite; the outer one puts the exact 0 back. A gradient of 0·∞ would be NaN.
     """
-    positive = v > 0
-    return where(positive, sqrt(where(positive, v, 1.0)), 0.0)
+    zero = v == 0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002

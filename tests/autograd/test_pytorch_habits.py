@@ -79,7 +79,68 @@ def _versions_of_views(L):
     return (a._version - before, all(v._version == a._version for v in views), a)
 
 
+def _views_made_before_an_in_place_change(L):
+    """Views taken before their base (or a sibling view) changed in place take the base's new history."""
+    x = _leaf(L, [1.0, 2.0, 3.0])
+    y = x * 1
+    early, left, right = y[:1], y[:2], y[1:]
+    y.mul_(3)                                       # y = 3x: the early view sees it
+    left.mul_(2)                                    # y[:2] doubled: the sibling right = y[1:] sees y[1]
+    (early.sum() + (right * right).sum()).backward()
+    # early = y[0] = 3·2·x0 = 6 (left covers it too); right = [y[1], y[2]] = [6·x1, 3·x2] = [12, 9]
+    # x.grad = [6, 2·12·6, 2·9·3]
+    return early, right, x.grad
+
+
+def _view_of_a_base_that_comes_to_require_grad(L):
+    x = _leaf(L, [1.0, 2.0])
+    z = L.zeros(2, dtype=L.float64)
+    v = z[:1]
+    z.copy_(x * 2)
+    requires = v.requires_grad
+    v.sum().backward()
+    return requires, x.grad
+
+
+def _setitem_through_a_view_of_a_no_grad_base(L):
+    x = _leaf(L, [2.0, 1.0])
+    z = L.zeros(3, dtype=L.float64)
+    v = z[1:]
+    v[0] = x[0] * 2
+    requires = v.requires_grad
+    (v * v).sum().backward()
+    return requires, z, x.grad
+
+
+def _index_put_with_a_repeated_index(L):
+    """The last write wins; every value written still gets its position's gradient (PyTorch's index_put)."""
+    x = _leaf(L, [5.0, 6.0])
+    z = L.zeros(3, dtype=L.float64)
+    z[L.tensor([0, 0])] = x * 1
+    (z * L.tensor([2.0, 1.0, 1.0], dtype=L.float64)).sum().backward()
+    w = L.zeros(3)
+    w[[1, 1]] = 7.0
+    return z, x.grad, w
+
+
+def _pow_neg_zero_in_place(L):
+    x = _leaf(L, [1.0, 2.0, 3.0])
+    y = x + 1
+    y.pow_(2)
+    y.neg_()
+    y[2:].zero_()
+    y.sum().backward()
+    return y, x.grad
+
+
 CASES = {
+    "views_made_before_an_in_place_change": (
+        _views_made_before_an_in_place_change, ([6.0], [12.0, 9.0], [6.0, 2 * 12 * 6, 2 * 9 * 3])),
+    "a_view_of_a_base_that_comes_to_require_grad": (_view_of_a_base_that_comes_to_require_grad, (True, [2.0, 0.0])),
+    "setitem_through_a_view_of_a_no_grad_base": (
+        _setitem_through_a_view_of_a_no_grad_base, (True, [0.0, 4.0, 0.0], [2 * 4 * 2, 0.0])),
+    "index_put_with_a_repeated_index": (_index_put_with_a_repeated_index, ([6.0, 0.0, 0.0], [2.0, 2.0], [0.0, 7.0, 0.0])),
+    "pow_neg_zero_in_place": (_pow_neg_zero_in_place, ([-4.0, -9.0, 0.0], [-4.0, -6.0, 0.0])),
     "in_place_chain_on_a_non_leaf": (
         _inplace_chain_on_a_non_leaf, ([0.0, 6.0, 0.75], [0.0, -5.0, 2.0])),
     "setitem_and_masked_fill_on_a_non_leaf": (
@@ -138,7 +199,29 @@ def _module_hooks(L):
     return out, x.grad, layer.weight.grad, grads[0], plain, " ".join(order)
 
 
+def _leaf_hooks_in_autograd_grad(L):
+    x = _leaf(L, [1.0, 2.0])
+    x.register_hook(lambda g: g * 10)
+    return L.autograd.grad((x * x).sum(), x)
+
+
+def _backward_hooks_on_a_temporary_input_and_removed_handles(L):
+    """A full backward hook on a layer called with a leaf nobody else holds; removed handles stop firing."""
+    layer = L.nn.Linear(2, 1).double()
+    seen = []
+    kept = layer.register_full_backward_hook(lambda m, g_in, g_out: seen.append("hook"))
+    pre = layer.register_full_backward_pre_hook(lambda m, g_out: seen.append("pre"))
+    layer(L.ones(1, 2, dtype=L.float64, requires_grad=True)).sum().backward()
+    kept.remove()
+    pre.remove()
+    layer(L.ones(1, 2, dtype=L.float64, requires_grad=True)).sum().backward()
+    return " ".join(seen), layer.bias.grad
+
+
 HOOK_CASES = {
+    "leaf_hooks_apply_in_autograd_grad": (_leaf_hooks_in_autograd_grad, ([20.0, 40.0],)),
+    "backward_hooks_on_a_temporary_input_and_removed_handles": (
+        _backward_hooks_on_a_temporary_input_and_removed_handles, ("pre hook", [2.0])),
     # dL/dh = 3, doubled by h's hook: 6; dL/dx = 6·2x = [12, 24], then x's hook adds 1
     "tensor_hooks_replace_the_gradient": (_tensor_hooks, ([12.0, 24.0], [13.0, 25.0])),
     "post_accumulate_grad_hook": (_post_accumulate_grad_hook, ([0.0, 0.0], [2.0, -2.0])),
@@ -196,6 +279,7 @@ def _grad_fn_names(L):
 def _generator(L):
     g = L.Generator().manual_seed(7)
     first = L.randn(3, generator=g)
+    uniform_draws = [L.rand(2, generator=L.Generator().manual_seed(9)) for _ in range(2)]
     state = g.get_state()
     second = L.randn(3, generator=g)
     g.set_state(state)
@@ -214,7 +298,7 @@ def _generator(L):
     return (bool((second == again).all()), not bool((first == second).all()), ints.shape == (5,),
             sorted(perm.tolist()) == list(range(6)), bool(((u >= 0) & (u < 1)).all()), n.shape == (4,),
             order == order_again, sorted(order) == list(range(10)), list(left.indices) == list(left2.indices),
-            len(right) == 4)
+            len(right) == 4, bool((uniform_draws[0] == uniform_draws[1]).all()))
 
 
 UTIL_CASES = {
@@ -227,7 +311,7 @@ UTIL_CASES = {
         _clip_grad_value_and_vectors,
         ([0.5, -1.0], [[1.0], [-0.1]], [1.0, 2.0, 3.0, 4.0], [0.0, 1.0], [[2.0], [3.0]])),
     "deepcopy_module_and_optimizer": (_deepcopy_module_and_optimizer, (True, True, True, True)),
-    "generator": (_generator, (True,) * 10),
+    "generator": (_generator, (True,) * 11),
 }
 
 ALL_CASES = {**CASES, **HOOK_CASES, **UTIL_CASES}

@@ -173,7 +173,8 @@ def _large_arrays_held_by_nodes(root):
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
-        values = list(vars(node).values()) + [getattr(item, "tensor", item) for item in getattr(node, "_saved", ())]
+        attributes = {k: v for k, v in vars(node).items() if k != "variable"}   # (a leaf's node holds the leaf)
+        values = list(attributes.values()) + [getattr(item, "tensor", item) for item in getattr(node, "_saved", ())]
         for value in values:
             array = getattr(value, "_array", value)
             if hasattr(array, "shape") and hasattr(array, "dtype") and getattr(array, "size", 0) >= 64:

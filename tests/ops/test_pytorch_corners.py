@@ -145,10 +145,36 @@ CASES = {
         lambda L: (*L.tensor([3.0, 1.0, NAN, 1.0]).sort(stable=True), L.tensor([3.0, 1.0, NAN, 1.0]).argsort(
             descending=True, stable=True)),
         ([1.0, 1.0, 3.0, NAN], [1, 3, 0, 2], [2, 0, 1, 3])),
+    "nan_passes_through_norm_std_and_normalize": (
+        lambda L: (L.tensor([NAN, 1.0]).norm(), L.tensor([NAN, 1.0, 2.0]).std(), L.tensor([2.0]).std(),
+                   L.nn.functional.normalize(L.tensor([[NAN, 1.0]]))), (NAN, NAN, NAN, [[NAN, NAN]])),
+    "maximum_minimum_with_nan_give_both_operands_the_gradient": (
+        lambda L: _nan_pair(L), ([NAN, 2.0], [1.0, 1.0], [1.0, 0.0], [NAN, 1.0], [1.0, 0.5], [1.0, 0.5])),
+    "clip_grad_norm_sees_nan": (lambda L: _clip_nan(L), (NAN,)),
     "cosine_similarity_module": (
         lambda L: (L.nn.CosineSimilarity(dim=1)(L.tensor([[1.0, 0.0], [1.0, 1.0]]), L.tensor([[0.0, 2.0], [2.0, 2.0]])),),
         ([0.0, 1.0],)),
 }
+
+
+def _nan_pair(L):
+    a, b = _leaf(L, [NAN, 2.0]), _leaf(L, [1.0, 1.0])
+    L.maximum(a, b).sum().backward()
+    c, d = _leaf(L, [NAN, 1.0]), _leaf(L, [1.0, 1.0])
+    L.minimum(c, d).sum().backward()
+    return L.maximum(a, b), a.grad, b.grad, L.minimum(c, d), c.grad, d.grad
+
+
+def _clip_nan(L):
+    a, b = _leaf(L, [1.0]), _leaf(L, [1.0])
+    a.grad, b.grad = L.tensor([NAN], dtype=L.float64), L.tensor([1.0], dtype=L.float64)
+    return (L.nn.utils.clip_grad_norm_([a, b], 1.0),)
+
+
+def _clip_nan_strict(L):
+    a = _leaf(L, [1.0])
+    a.grad = L.tensor([NAN], dtype=L.float64)
+    L.nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
 
 
 def _augmented(L):
@@ -180,7 +206,8 @@ def _assert_same(ours, expected):
 
 # on the CPU even under MINIGRAD_TEST_DEVICE=strict:1 (see tests/conftest.py): array-api-strict has
 # no float16, and index values are checked on the CPU only (G4)
-CPU_ONLY = {"erf_and_gelu_keep_float16", "float16_mean_and_sum_accumulate_in_float32", "gather_with_a_negative_index"}
+CPU_ONLY = {"erf_and_gelu_keep_float16", "float16_mean_and_sum_accumulate_in_float32", "gather_with_a_negative_index",
+            "index_select_with_a_negative_index"}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -213,6 +240,8 @@ RAISES = {
     "float_alpha_for_ints": lambda L: L.add(L.tensor([1]), L.tensor([1]), alpha=2.0),
     "bool_alpha_for_ints": lambda L: L.add(L.tensor([1]), L.tensor([1]), alpha=True),
     "gather_with_a_negative_index": lambda L: L.tensor([[1.0, 2.0]]).gather(1, L.tensor([[-1]])),
+    "index_select_with_a_negative_index": lambda L: L.ones(3).index_select(0, L.tensor([-1])),
+    "clip_grad_norm_of_a_nan_gradient_with_error_if_nonfinite": lambda L: _clip_nan_strict(L),
     "integer_floor_divide_by_zero": lambda L: L.tensor([1, 2]) // 0,
     "integer_remainder_by_zero": lambda L: L.tensor([1, 2]) % L.tensor([1, 0]),
 }

@@ -79,7 +79,9 @@ REFERENCE = {"sgd": reference.sgd, "sgd_wd_max": reference.sgd, "momentum": refe
              "nesterov": reference.sgd, "adagrad": reference.adagrad, "adagrad_wd": reference.adagrad,
              "rmsprop": reference.rmsprop, "rmsprop_all": reference.rmsprop, "adam": reference.adam,
              "adam_amsgrad_wd": reference.adam, "adam_max": reference.adam, "adamw": reference.adamw,
-             "adamw_amsgrad": reference.adamw}
+             "adamw_amsgrad": reference.adamw, "adadelta": reference.adadelta, "adadelta_wd": reference.adadelta,
+             "adamax": reference.adamax, "adamax_wd": reference.adamax, "nadam": reference.nadam,
+             "nadam_decoupled": reference.nadam, "radam": reference.radam, "radam_decoupled": reference.radam}
 
 
 @pytest.mark.parametrize("name", list(REFERENCE))
