@@ -70,17 +70,31 @@ def plot_decision_boundary(model, x, y, path, resolution=200):
 
 def plot_curves(curves, path, xlabel="step", ylabel="loss", title=None, logy=True, marks=None):
     """Several named curves on one axis (e.g. the loss of each optimizer); ``marks``: {name: x} to flag."""
+    return plot_panels([dict(curves=curves, xlabel=xlabel, ylabel=ylabel, title=title, logy=logy, marks=marks)], path)
+
+
+def plot_panels(panels, path):
+    """Side-by-side axes, each drawn like ``plot_curves`` from a dict of its arguments (curves, xlabel, ylabel,
+    title, logy, marks; ``points``: {name: [(x, y), …]} drawn as markers, e.g. where a scheduler cut η)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, values in curves.items():
-        finite = [v if np.isfinite(v) else np.nan for v in values]
-        line, = ax.plot(range(len(finite)), finite, label=name, linewidth=1.2)
-        if marks and marks.get(name) is not None:
-            ax.axvline(marks[name], color=line.get_color(), linestyle=":", linewidth=1)
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
-    if logy:
-        ax.set_yscale("log")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.2), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        colours = {}
+        for name, values in panel["curves"].items():
+            finite = [v if v is not None and np.isfinite(v) else np.nan for v in values]
+            line, = ax.plot(range(len(finite)), finite, label=name, linewidth=1.2)
+            colours[name] = line.get_color()
+            mark = (panel.get("marks") or {}).get(name)
+            if mark is not None:
+                ax.axvline(mark, color=line.get_color(), linestyle=":", linewidth=1)
+        for name, points in (panel.get("points") or {}).items():
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, "v", color=colours.get(name, "black"), markersize=7, label=f"{name}: η cut")
+        ax.set(xlabel=panel.get("xlabel", "step"), ylabel=panel.get("ylabel", "loss"), title=panel.get("title") or "")
+        if panel.get("logy", True):
+            ax.set_yscale("log")
+        ax.legend(fontsize=8)
     return _save(fig, path)
 
 
