@@ -97,8 +97,34 @@ def range_test():
     plots.plot_range_test(result, os.path.join(IMG, "lr_range_test.png"))
 
 
+def _example(name):
+    """An example script as a module: the guide's experiments are the examples' own functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(HERE), "examples", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def claims():
+    """One figure per claim of docs/learning-rate.md, from examples 13–18."""
+    m = _example("13_eta_too_high")
+    plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim1_eta_too_high.png"))
+    m = _example("14_eta_too_low_two_basins")
+    plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim2_two_basins.png"))
+    m = _example("15_decay_schedules")
+    plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim3_decay.png"))
+    m = _example("16_plateau")
+    plots.plot_panels(m.figure_panels(*m.experiment()), os.path.join(IMG, "claim4_plateau.png"))
+    m = _example("17_adaptive_rates")
+    plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim5_adaptive_rates.png"))
+    m = _example("18_adaptive_tolerance")                      # the full sweep: minutes on two cores
+    m.figure_paths(m.experiment(workers=os.cpu_count() or 1)[0], IMG)
+
+
 if __name__ == "__main__":
     os.makedirs(IMG, exist_ok=True)
-    for make in (too_low_right_high, schedules, effective_rates, training_and_paths, range_test):
+    for make in (too_low_right_high, schedules, effective_rates, training_and_paths, range_test, claims):
         make()
         print("made", make.__name__)

@@ -53,6 +53,12 @@ def experiment():
     return {lr: descend(lr) for lr in LEARNING_RATES}
 
 
+def figure_panels(results, steps=60):
+    """x against the step for every η (the barrier at x ≈ 0.08 is where the two basins meet)."""
+    return [dict(curves={f"η = {lr}": path[:steps] for lr, (path, _) in results.items()}, ylabel="x", logy=False,
+                 title="which basin each η ends in (deep: x ≈ −1.04, shallow: x ≈ 0.96)")]
+
+
 def basin(x):
     return "deep (x ≈ −1.04)" if x < 0.08 else "shallow (x ≈ 0.96)"
 
@@ -69,6 +75,4 @@ if __name__ == "__main__":
         from minigrad.viz.plots import plot_panels
 
         os.makedirs("runs/examples", exist_ok=True)
-        curves = {f"η = {lr}": path[:80] for lr, (path, _) in results.items()}
-        print("wrote", plot_panels([dict(curves=curves, ylabel="x", logy=False,
-                                         title="x: which basin each η ends in")], "runs/examples/two_basins.png"))
+        print("wrote", plot_panels(figure_panels(results), "runs/examples/two_basins.png"))

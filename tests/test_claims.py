@@ -11,6 +11,10 @@ import pathlib
 import numpy as np
 import pytest
 
+from tests.conftest import DEFAULT_DEVICE
+
+pytestmark = pytest.mark.skipif(DEFAULT_DEVICE != "cpu", reason="experiments on the CPU: the plain pass runs them")
+
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 
 
@@ -103,3 +107,42 @@ def test_5_adagrads_rate_only_shrinks_rmsprops_holds_adams_is_bias_corrected():
             assert layer[-1] > 1.5 * min(layer)                              # … and do, once gradients shrink
     lr = m.DEFAULT_LR["adam"]
     np.testing.assert_allclose(results["Adam"][2], lr, rtol=2e-3)            # step 1: exactly η·sign(g)
+
+
+def _compare(tmp_path, *flags):
+    import json
+
+    from minigrad.cli import main
+
+    out = tmp_path / "_".join(flags).replace("-", "")
+    assert main(["compare", "--no-plots", "--out", str(out), *flags]) == 0
+    return {name: r["summary_loss"] for name, r in json.loads((out / "compare.json").read_text()).items()}
+
+
+def test_default_compare_separates_the_optimizers_the_same_way_for_every_seed(tmp_path):
+    """compare's default task (the spiral at batch 256, 30 epochs): best vs worst summary loss >= 3x, one ranking
+    for seeds 0, 1, 2; the summary moves by less than 1.5x between 29 and 31 epochs."""
+    rankings = []
+    for seed in ("0", "1", "2"):
+        summary = _compare(tmp_path, "--seed", seed)
+        assert max(summary.values()) >= 3 * min(summary.values()), summary
+        rankings.append(sorted(summary, key=summary.get))
+    assert rankings[0] == rankings[1] == rankings[2] == ["adam", "adagrad", "rmsprop", "momentum", "sgd"]
+    short, long = _compare(tmp_path, "--epochs", "29"), _compare(tmp_path, "--epochs", "31")
+    for name in short:
+        assert max(short[name], long[name]) < 1.5 * min(short[name], long[name]), name
+
+
+def test_6_the_band_of_eta_that_converges_is_widest_for_adam():
+    """The sweep of claim 6 with seed 0 on the grid's middle (1e-3 … 3.16, where every band lies): the same bands
+    as the three-seed sweep the guide shows."""
+    m = example("18_adaptive_tolerance")
+    rows, bands = m.experiment(m.LRS[4:12], (0,), workers=2)
+    decades = {name: round(band[2], 1) for name, band in bands.items()}
+    assert decades == {"sgd": 0.0, "momentum": 0.5, "adagrad": 0.5, "rmsprop": 0.5, "adam": 1.5}
+    assert bands["sgd"][0] is None and bands["adam"][:2] == (0.00316, 0.1)
+    assert bands["rmsprop"][:2] == (0.00316, 0.01) and bands["momentum"][:2] == (0.1, 0.316)
+    diverged = {name: min((r["lr"] for r in rows if r["optimizer"] == name and r["diverged"]), default=None)
+                for name in bands}
+    assert diverged["adam"] == diverged["adagrad"] == 0.316 and diverged["rmsprop"] == 0.0316
+    assert diverged["sgd"] is None                                           # up to 3.16, SGD never diverges

@@ -23,7 +23,7 @@ from minigrad.utils.tensorboard import watch
 
 HELP = "compare optimizers (default) or learning rates (--lrs) from the same initial weights"
 DEFAULT_OPTIMIZERS = "sgd,momentum,adagrad,rmsprop,adam"
-TASK_DEFAULTS = {}       # the task on which the optimizers differ visibly (see docs/learning-rate.md)
+TASK_DEFAULTS = {"batch_size": 256}     # where the optimizers differ visibly: see docs/learning-rate.md, claim 6
 
 
 def apply_task_defaults(parser):
