@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import DEFAULT_DEVICE
 
-pytestmark = pytest.mark.skipif(DEFAULT_DEVICE != "cpu", reason="examples run on the CPU in a subprocess: the plain pass runs them")
+pytestmark = pytest.mark.skipif(DEFAULT_DEVICE != "cpu",
+                                reason="examples run on the CPU in a subprocess: the plain pass runs them")
 
 EXAMPLES = sorted((pathlib.Path(__file__).parent.parent / "examples").glob("[0-9][0-9]_*.py"))
 # Fast enough to run in full, where their own assertions check the outcome
