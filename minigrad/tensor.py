@@ -283,7 +283,7 @@ class Tensor:
         In place normally; out of place when the backward is being recorded
         (``create_graph``) or the existing ``.grad`` is itself part of a graph.
         """
-        if grad.dtype is not self.dtype:
+        if grad._array.dtype != self._array.dtype:       # the arrays' dtypes: no lookup of minigrad's
             grad = grad.to(self.dtype)
         current = self._grad
         if current is None:

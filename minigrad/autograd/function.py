@@ -224,9 +224,9 @@ def _as_output(value, like, args):
 class _Saved:
     """A saved tensor and its version counter's value at saving.
 
-    An output of the node itself is kept as its array and counter alone (keeping the
-    output tensor would make a cycle output → node → output); ``unpack`` gives it a
-    tensor again — linked to the node when the backward is being recorded.
+    An output of the node itself is kept as a holder of its array and counter alone (keeping
+    the output tensor would make a cycle output → node → output); ``unpack`` gives the
+    holder — or, when the backward is being recorded, a new tensor linked to the node.
     """
 
     __slots__ = ("tensor", "counter", "version", "output_nr")
@@ -249,13 +249,9 @@ class _Saved:
                 f"{counter.value}; expected version {self.version} instead. Hint: the in-place change happened after "
                 "the forward pass; use an out-of-place op (e.g. x = x + 1) or clone the tensor first."
             )
-        if self.output_nr is None:
-            return tensor
-        alias = tensor._wrap(tensor._array, tensor.device)           # the output again, as a tensor of its own
-        alias._counter = counter
-        if state.grad_enabled:                                       # recorded backward: linked to this node
-            alias._requires_grad, alias.grad_fn, alias._output_nr = True, node, self.output_nr
-        return alias
+        if self.output_nr is None or not state.grad_enabled:
+            return tensor                                            # an output: its holder, array and counter
+        return tensor._attached_to(node, self.output_nr)             # recorded backward: linked to this node
 
 
 def _pack(item, outputs):
@@ -263,8 +259,8 @@ def _pack(item, outputs):
         return item                                    # None, or a number saved as is
     for nr, out in enumerate(outputs):
         if item is out:
-            holder = out._wrap(out._array, out.device)  # the array, without the history (no cycle)
-            return _Saved(holder, out._version_counter(), nr)
+            holder = out.detach()                      # the array and counter, without the history (no cycle)
+            return _Saved(holder, holder._counter, nr)
     return _Saved(item, item._counter, None)
 
 

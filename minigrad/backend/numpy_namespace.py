@@ -53,6 +53,10 @@ ceil = np.ceil
 trunc = np.trunc
 
 
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
+    return np.arange(start, stop, step, dtype=dtype)
+
+
 def zeros(shape, *, dtype=None, device=None):
     return np.zeros(shape, dtype=dtype)
 

@@ -210,8 +210,9 @@ def _class_indices(target, input, classes, ignore_index, name):  # noqa: A002
     raises, naming it); on other devices that would wait for the device, so they are not
     (unless anomaly detection is on), and ignored targets are assumed possible.
     """
-    if target.dtype.is_floating_point or target.dtype is _dtype.bool_:
-        raise DTypeError(f"{name}: expected class indices of an integer dtype (int64), got {target.dtype}")
+    dtype = target.dtype
+    if dtype.is_floating_point or dtype is _dtype.bool_:
+        raise DTypeError(f"{name}: expected class indices of an integer dtype (int64), got {dtype}")
     expected = _sample_shape(input)
     if tuple(target.shape) != tuple(expected):
         raise ShapeError(f"{name}: expected target of shape {fmt(expected)} for input of shape {fmt(input.shape)}, "

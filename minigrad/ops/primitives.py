@@ -863,18 +863,16 @@ class WeightedNLL(Function):
 
     @staticmethod
     def forward(ctx, logp, m, scale, per_row):
-        ctx.save_for_backward(wrap(m, logp))            # saved, so that releasing the graph frees it
-        ctx.scale, ctx.per_row = scale, per_row
         ns = xp(logp)
+        ctx.save_for_backward(wrap(-m if per_row else m * -scale, logp))   # ∂J/∂logp: −M per row, or −scale·M
+        ctx.per_row = per_row
         picked = ns.sum(m * logp._array, axis=1)
         return -picked if per_row else ns.sum(picked) * -scale
 
     @staticmethod
     def backward(ctx, grad):
-        (m,) = ctx.saved_tensors
-        if ctx.per_row:
-            return Mul.apply(m, Reshape.apply(Neg.apply(grad), (-1, 1))), None, None, None     # −M·g per row
-        return Mul.apply(m, Mul.apply(grad, -ctx.scale)), None, None, None                   # −scale·M·g
+        (d,) = ctx.saved_tensors                                           # ∂J/∂logp, times the incoming g
+        return Mul.apply(d, Reshape.apply(grad, (-1, 1)) if ctx.per_row else grad), None, None, None
 
 
 # ================================================================== conversions

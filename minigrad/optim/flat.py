@@ -240,7 +240,7 @@ class _Run:
         if self.stop - self.start == 1:
             grad = xp.reshape(flat._grads[self.start], (-1,))
         else:
-            grad = xp.concat([xp.reshape(flat._grads[i], (-1,)) for i in range(self.start, self.stop)])
+            grad = xp.concat(flat._grads[self.start:self.stop], axis=None)     # axis=None: flattened, end to end
         begin = flat.starts[self.start]
         step = self.size if kernel is not None else BLOCK
         for offset in range(0, self.size, step):

@@ -111,7 +111,9 @@ def test_g3_python_numbers_stay_numbers(monkeypatch):
     made = []
     for name in ("asarray", "full", "ones", "zeros", "full_like"):       # every way to make an array from a number
         original = getattr(xs, name)
-        monkeypatch.setattr(xs, name, lambda *a, _original=original, _name=name, **k: made.append(_name)
+        monkeypatch.setattr(xs, name, lambda *a, _original=original, _name=name, **k:
+                            (made.append(_name) if not (a and type(a[0]).__module__.startswith("array_api_strict"))
+                             else None)                   # (a device array copied on the device is no transfer)
                             or _original(*a, **k))
     y = ((x * 2.0 + 1) / 3.0 - 0.5) ** 2 * 0.1
     z = 2.0 - y.clamp(0.0, 1.0) + x.maximum(mg.tensor(0.0, device="strict:1").expand(3))
