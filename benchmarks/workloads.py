@@ -93,7 +93,9 @@ class NumpyRun:
       W and b a view into them, so the update is a dozen in-place ufunc calls over all
       parameters at once (Adam; three for SGD with momentum), with no loop over layers;
     * W kept as (in, out) so the forward is ``a @ W`` with no transpose;
-    * every activation, delta, mask and temporary allocated once and written with ``out=``.
+    * every activation, delta, mask and temporary allocated once and written with ``out=``;
+    * the flat arrays start on a cache line (64 bytes), as minigrad's optimizers' do: NumPy's
+      own ~100 KB allocations start on 16 bytes, and the update ran ~12% slower on misaligned ones.
 
     minigrad's ratio to this is the honest price of its generality.
     """
@@ -101,8 +103,7 @@ class NumpyRun:
     def __init__(self, w, weights, x, y, device="cpu"):
         self.w, self.x, self.y, self.t = w, x, y, 0
         total = sum(weight.size + bias.size for weight, bias in weights)
-        self.theta, self.g = np.empty(total, np.float32), np.zeros(total, np.float32)
-        self.m, self.v, self.work = np.zeros(total, np.float32), np.zeros(total, np.float32), np.empty(total, np.float32)
+        self.theta, self.g, self.m, self.v, self.work = (_aligned_zeros(total) for _ in range(5))
         self.W, self.b, self.gW, self.gb = [], [], [], []
         offset = 0
         for weight, bias in weights:
@@ -189,6 +190,12 @@ class NumpyRun:
             self.m += self.g
         np.multiply(self.m, self.w.lr, out=self.work)
         self.theta -= self.work
+
+
+def _aligned_zeros(n, alignment=64):
+    raw = np.zeros(n + alignment // 4, np.float32)
+    skip = (-raw.ctypes.data % alignment) // 4
+    return raw[skip:skip + n]
 
 
 # ---------------------------------------------------------------- PyTorch, when installed

@@ -114,6 +114,11 @@ class Backend:
         """Whether ``array`` is the only array using its memory (not a view): then it may be kept as a ``.grad``."""
         return False
 
+    def full_aligned(self, size, fill, dtype):
+        """A 1-D array of ``size`` elements set to ``fill``, for long-lived buffers that loops stream through
+        (the optimizers' flat parameter and state arrays); backends that can align its start to a cache line do."""
+        return self.xp.full((size,), fill, dtype=dtype, device=self.array_device)
+
 
 ARRAY_TYPES = set()  # the array classes the backends produce as they are (others go through ``adopt``)
 _KNOWN = {}  # type of the library's dtype objects -> {its dtype: minigrad dtype}

@@ -53,6 +53,16 @@ class NumpyBackend(Backend):
         owner = out.base
         return owner is not None and (owner is base or owner is base.base)
 
+    def full_aligned(self, size, fill, dtype, alignment=64):
+        """The array starts on a 64-byte boundary (a cache line): NumPy's own allocations of ~100 KB start on
+        16 bytes, and an optimizer's loops over misaligned arrays ran ~12% slower (benchmarks, W1)."""
+        itemsize = np.dtype(dtype).itemsize
+        raw = np.empty(size + alignment // itemsize, dtype=dtype)
+        skip = (-raw.ctypes.data % alignment) // itemsize
+        array = raw[skip:skip + size]
+        array.fill(fill)
+        return array
+
     def owns_memory(self, array):
         return array.base is None and array.flags.writeable
 

@@ -81,7 +81,10 @@ class FlatGroup:
             self.starts.append(start)
             start += n
         self.size = start
-        self.values = xp.concat([xp.reshape(p._array, (-1,)) for p in self.params]) if self.params else None
+        self.values = None
+        if self.params:
+            self.values = backend.full_aligned(self.size, 0, backend.dtype(self.dtype))
+            self.values[...] = xp.concat([xp.reshape(p._array, (-1,)) for p in self.params])
         for p, a in zip(self.params, self.starts):
             p.data = Tensor._wrap(xp.reshape(self.values[a:a + p.numel()], p.shape), self.device)
         self._views = [p._array for p in self.params]
@@ -107,8 +110,7 @@ class FlatGroup:
         if array is None:
             backend = self.device.backend
             with backend.context():
-                array = self.state[name] = self.xp.full((self.size,), fill, dtype=self.values.dtype,
-                                                        device=backend.array_device)
+                array = self.state[name] = backend.full_aligned(self.size, fill, self.values.dtype)
         return array
 
     def state_tensor(self, name, i):
