@@ -75,11 +75,14 @@ def run(args):
     with open(os.path.join(out, "compare.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1, default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else v)
     if not args.no_plots:
-        from minigrad.viz.plots import plot_curves
+        from minigrad.viz.plots import plot_panels
 
-        curves = {label: _smooth(r["step_losses"]) for label, r in results.items()}
-        marks = {label: r["diverged_at"] for label, r in results.items()}
-        plot_curves(curves, os.path.join(out, "compare.png"), title="training loss (dotted: diverged)", marks=marks)
+        plot_panels([dict(curves={label: r["train_loss"] for label, r in results.items()}, xlabel="epoch",
+                          title="full training-set loss after each epoch (the table's numbers)"),
+                     dict(curves={label: _smooth(r["step_losses"]) for label, r in results.items()},
+                          marks={label: r["diverged_at"] for label, r in results.items()},
+                          title="batch loss per step, smoothed (dotted: diverged)")],
+                    os.path.join(out, "compare.png"))
     print(f"wrote {out}/compare.json" + ("" if args.no_plots else " and compare.png"))
     return 0
 
