@@ -537,6 +537,7 @@ class Tensor:
     exp_ = inplace.exp_
     sqrt_ = inplace.sqrt_
     abs_ = inplace.abs_
+    log_ = inplace.log_
     relu_ = inplace.relu_
     sigmoid_ = inplace.sigmoid_
     tanh_ = inplace.tanh_

@@ -142,6 +142,7 @@ relu_ = _unary("relu_", pointwise.relu)
 sigmoid_ = _unary("sigmoid_", pointwise.sigmoid)
 tanh_ = _unary("tanh_", pointwise.tanh)
 abs_ = _unary("abs_", pointwise.abs, True)
+log_ = _unary("log_", pointwise.log, True)
 
 
 def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
