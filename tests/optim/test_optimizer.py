@@ -210,7 +210,8 @@ def test_parameters_become_views_of_one_flat_array_and_keep_their_values():
         return a
 
     flat = memory(next(model.parameters()).detach().cpu().numpy())
-    assert all(memory(p.detach().cpu().numpy()) is flat for p in model.parameters()) and flat.size == 26
+    assert all(memory(p.detach().cpu().numpy()) is flat for p in model.parameters())
+    assert 26 <= flat.size <= 26 + 16                     # 26 values, after up to a cache line of alignment padding
 
 
 def test_a_weight_used_twice_gets_both_gradients_and_later_backwards_add():
