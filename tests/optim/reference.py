@@ -51,15 +51,8 @@ def rmsprop(theta, g, state, t, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
 def adam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
          decoupled=False):
     beta1, beta2 = betas
-    g = -g if maximize else g
-    if decoupled:
-        theta = theta * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * theta
-    state.setdefault("m", np.zeros_like(theta))
-    state.setdefault("v", np.zeros_like(theta))
-    state["m"] = beta1 * state["m"] + (1 - beta1) * g
-    state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+    theta, g = _decayed(theta, g, lr, weight_decay, decoupled, maximize)
+    _moments(state, g, beta1, beta2)
     v = state["v"]
     if amsgrad:
         state["vmax"] = np.maximum(state.get("vmax", np.zeros_like(theta)), v)
@@ -99,17 +92,10 @@ def nadam(theta, g, state, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
           decoupled_weight_decay=False, maximize=False):
     """μ_t = β1(1 − ½·0.96^(tψ));  m̂ = μ_{t+1}m/(1 − Π_{i≤t+1}μ_i) + (1−μ_t)g/(1 − Π_{i≤t}μ_i);  θ ← θ − γm̂/(√v̂+ε)"""
     beta1, beta2 = betas
-    g = -g if maximize else g
-    if decoupled_weight_decay:
-        theta = theta * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * theta
+    theta, g = _decayed(theta, g, lr, weight_decay, decoupled_weight_decay, maximize)
     mu = [beta1 * (1 - 0.5 * 0.96 ** (i * momentum_decay)) for i in range(1, t + 2)]    # μ_1 … μ_{t+1}
     product_t, product_next = float(np.prod(mu[:t])), float(np.prod(mu[:t + 1]))
-    state.setdefault("m", np.zeros_like(theta))
-    state.setdefault("v", np.zeros_like(theta))
-    state["m"] = beta1 * state["m"] + (1 - beta1) * g
-    state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+    _moments(state, g, beta1, beta2)
     m_hat = mu[t] * state["m"] / (1 - product_next) + (1 - mu[t - 1]) * g / (1 - product_t)
     v_hat = state["v"] / (1 - beta2 ** t)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
@@ -119,15 +105,8 @@ def radam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
           maximize=False):
     """m̂ = m/(1−β1ᵗ); ρ_t = ρ∞ − 2tβ2ᵗ/(1−β2ᵗ); if ρ_t > 5: θ ← θ − γ m̂ r_t √(1−β2ᵗ)/(√v+ε), else θ ← θ − γ m̂"""
     beta1, beta2 = betas
-    g = -g if maximize else g
-    if decoupled_weight_decay:
-        theta = theta * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * theta
-    state.setdefault("m", np.zeros_like(theta))
-    state.setdefault("v", np.zeros_like(theta))
-    state["m"] = beta1 * state["m"] + (1 - beta1) * g
-    state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+    theta, g = _decayed(theta, g, lr, weight_decay, decoupled_weight_decay, maximize)
+    _moments(state, g, beta1, beta2)
     m_hat = state["m"] / (1 - beta1 ** t)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
@@ -135,3 +114,19 @@ def radam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
         return theta - lr * m_hat
     r_t = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
     return theta - lr * m_hat * r_t * np.sqrt(1 - beta2 ** t) / (np.sqrt(state["v"]) + eps)
+
+
+def _decayed(theta, g, lr, weight_decay, decoupled, maximize):
+    """(θ, g) after maximize and weight decay: θ ← θ(1 − γλ) when decoupled (AdamW), else g ← g + λθ."""
+    g = -g if maximize else g
+    if decoupled:
+        return theta * (1 - lr * weight_decay), g
+    return theta, g + weight_decay * theta
+
+
+def _moments(state, g, beta1, beta2):
+    """m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²  (both start at 0)."""
+    state.setdefault("m", np.zeros_like(g))
+    state.setdefault("v", np.zeros_like(g))
+    state["m"] = beta1 * state["m"] + (1 - beta1) * g
+    state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
