@@ -96,12 +96,14 @@ def test_4_a_plateau_scheduler_cuts_eta_when_the_validation_loss_stalls():
 def test_5_adagrads_rate_only_shrinks_rmsprops_holds_adams_is_bias_corrected():
     m = example("17_adaptive_rates")
     results = m.experiment()
-    adagrad, rise, first = results["Adagrad"]
+    adagrad, rise, first, adagrad_loss = results["Adagrad"]
     assert rise <= 0                                                         # no element's rate ever rose
     for layer in adagrad.values():
         assert layer[-1] < 0.5 * layer[9]
+    rmsprop_loss = results["RMSprop"][3]                                     # and on a long run Adagrad stalls:
+    assert adagrad_loss[39] < 0.9 * rmsprop_loss[39] and adagrad_loss[-1] > 1.1 * rmsprop_loss[-1]
     for name in ("RMSprop", "Adam"):
-        medians, rise, _ = results[name]
+        medians, rise, _, _ = results[name]
         assert rise > 0                                                      # these rates can rise again …
         for layer in medians.values():
             assert layer[-1] > 1.5 * min(layer)                              # … and do, once gradients shrink

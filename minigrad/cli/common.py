@@ -77,22 +77,25 @@ def int_list(text):
     return sizes
 
 
-def add_data_arguments(parser):
-    """The options that describe the data and the model (every command that builds one)."""
+def add_data_arguments(parser, seed=True, device=True):
+    """The options that describe the data and the model (every command that builds one; sweep has --seeds and
+    runs on the CPU's cores)."""
     parser.add_argument("--dataset", default="spiral", choices=list(datasets.REGISTRY), help="built-in data set")
     parser.add_argument("--samples", type=at_least(MIN_SAMPLES, "--samples"), default=None,
                         help="samples to generate (default 1500; not for iris and digits, which have a fixed size)")
     parser.add_argument("--hidden", type=int_list, default=(64, 64), help="hidden layer sizes, comma-separated")
     parser.add_argument("--activation", default="relu", choices=list(ACTIVATIONS), help="the hidden layers' activation")
     parser.add_argument("--batch-size", type=at_least(1, "--batch-size"), default=32, help="samples per step")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (cuda needs CuPy)")
-    parser.add_argument("--seed", type=at_least(0, "--seed"), default=0,
-                        help="seeds the data, the initial weights and the shuffles")
+    if device:
+        parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (cuda needs CuPy)")
+    if seed:
+        parser.add_argument("--seed", type=at_least(0, "--seed"), default=0,
+                            help="seeds the data, the initial weights and the shuffles")
 
 
-def add_optimizer_arguments(parser):
+def add_optimizer_arguments(parser, default="adam", help="the update rule"):  # noqa: A002 - argparse's name
     """The optimizer's options (train, compare, lr-find)."""
-    parser.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS), help="the update rule")
+    parser.add_argument("--optimizer", default=default, choices=list(OPTIMIZERS), help=help)
     parser.add_argument("--weight-decay", type=non_negative_float, default=0.0, help="L2 penalty (decoupled for adamw)")
 
 
@@ -149,7 +152,7 @@ def config_from(args, **overrides):
     check_dataset(args.dataset)
     check_model_size(args.hidden)
     values = dict(dataset=args.dataset, n_samples=samples, hidden=args.hidden, activation=args.activation,
-                  batch_size=args.batch_size, device=args.device, seed=args.seed)
+                  batch_size=args.batch_size, device=getattr(args, "device", "cpu"), seed=getattr(args, "seed", 0))
     for option in ("optimizer", "lr", "schedule", "epochs", "weight_decay", "clip_grad"):
         if hasattr(args, option):                        # a command that does not offer it keeps the default
             values[option] = getattr(args, option)

@@ -14,8 +14,9 @@ import math
 import os
 
 from minigrad.cli.common import (
-    add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument, add_training_arguments,
-    check_tensorboard, config_from, float_list, name_list, output_folder, pct, positive_number, tensorboard_writer,
+    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
+    add_training_arguments, check_tensorboard, config_from, float_list, name_list, output_folder, pct, positive_number,
+    tensorboard_writer,
 )
 from minigrad.summary import summarize
 from minigrad.trainer import OPTIMIZERS, Trainer
@@ -33,7 +34,8 @@ def apply_task_defaults(parser):
 
 def add_arguments(parser):
     add_data_arguments(parser)
-    add_optimizer_arguments(parser)
+    add_optimizer_arguments(parser, default=None, help="with --lrs: the optimizer whose learning rates are compared "
+                                                       "(default adam)")
     add_training_arguments(parser, epochs=30)
     parser.set_defaults(schedule="constant")
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)), default=None,
@@ -49,11 +51,18 @@ def add_arguments(parser):
 
 
 def run(args):
-    config_from(args)                                  # every check before anything is written
+    if args.lrs and args.optimizers:
+        raise UsageError("--lrs compares learning rates of one --optimizer, --optimizers compares optimizers: "
+                         "give one or the other")
+    if not args.lrs and args.optimizer is not None:
+        raise UsageError("--optimizer names the optimizer whose --lrs are compared; to compare optimizers, use "
+                         "--optimizers")
+    optimizer = args.optimizer or "adam"
+    config_from(args, optimizer=optimizer)             # every check before anything is written
     check_tensorboard(args)
     out = output_folder(args)
     if args.lrs:
-        runs = {f"{args.optimizer} η={lr:g}": {"optimizer": args.optimizer, "lr": lr} for lr in args.lrs}
+        runs = {f"{optimizer} η={lr:g}": {"optimizer": optimizer, "lr": lr} for lr in args.lrs}
     else:
         names = args.optimizers or DEFAULT_OPTIMIZERS.split(",")
         runs = {name: {"optimizer": name, "lr": args.lr} for name in names}
@@ -77,7 +86,7 @@ def run(args):
     if not args.no_plots:
         from minigrad.viz.plots import plot_panels
 
-        plot_panels([dict(curves={label: r["train_loss"] for label, r in results.items()}, xlabel="epoch",
+        plot_panels([dict(curves={label: r["train_loss"] for label, r in results.items()}, xlabel="epoch", start=1,
                           title="full training-set loss after each epoch (the table's numbers)"),
                      dict(curves={label: _smooth(r["step_losses"]) for label, r in results.items()},
                           marks={label: r["diverged_at"] for label, r in results.items()},
@@ -89,9 +98,9 @@ def run(args):
 
 def print_table(results, target):
     """One row per run: the training loss over the last 5 epochs (mean ± half its range), the best epoch's,
-    test accuracy, steps to the target, and whether the run oscillated or diverged."""
+    the test accuracy over the last 5 epochs, steps to the target, and whether the run oscillated or diverged."""
     print(f"{'run':<22}{'η':>9}{'loss, last 5 epochs':>22}{'best (epoch)':>17}{'test acc':>10}"
-          f"{'steps to ' + format(target, 'g'):>15}  status")
+          f"{'steps to ' + format(target, 'g'):>15}  status\n{'':<31}{'(mean ± half range)':>22}{'':>27}(last 5)")
     for label, r in results.items():
         if r["diverged_at"] is not None:
             summary, status = "-", f"diverged at step {r['diverged_at']}"

@@ -25,7 +25,7 @@ DEFAULT_LRS = ",".join(f"{10 ** (k / 2):.3g}" for k in range(-10, 3))       # 1e
 
 
 def add_arguments(parser):
-    add_data_arguments(parser)
+    add_data_arguments(parser, seed=False, device=False)
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)), default=DEFAULT_OPTIMIZERS.split(","),
                         help="comma-separated optimizers")
     parser.add_argument("--lrs", type=float_list, default=float_list(DEFAULT_LRS),
@@ -54,8 +54,6 @@ def _seed_list(text):
 
 
 def run(args):
-    if args.device != "cpu":
-        raise UsageError("sweep runs on the CPU (its workers are processes of this machine)")
     base = _base_settings(args)
     results_path = os.path.join(args.out, "results.jsonl")
     if args.force and os.path.exists(results_path):
@@ -114,5 +112,6 @@ def print_table(rows, args):
     for optimizer in args.optimizers:
         for schedule in args.schedules:
             low, high, decades = converging_band(rows, optimizer, schedule, args.target_loss)
-            band = "none" if low is None else f"{low:.3g} … {high:.3g}  ({decades:.1f} decades)"
+            band = ("none" if low is None else f"{low:.3g} only (one grid point)" if low == high
+                    else f"{low:.3g} … {high:.3g}  ({decades:.1f} decades)")
             print(f"  {optimizer:<10}{schedule:<13}{band}")

@@ -4,8 +4,8 @@
 ``watch(trainer, writer)`` logs a ``minigrad.trainer.Trainer``'s run: after every
 epoch the training and test loss and accuracy and η of every parameter group; for
 every layer the gradient norm ‖∇θ‖ of the epoch's last step and a histogram of the
-per-parameter effective learning rate (``optimizer.effective_lr()``) — where one
-η turns into very different steps.
+per-parameter effective learning rate of the next step (``optimizer.effective_lr()``)
+— where one η turns into very different steps.
 
 Example:
     >>> from minigrad.utils.tensorboard import SummaryWriter
@@ -75,6 +75,7 @@ def watch(trainer, writer, prefix=""):
     """
     names = dict(trainer.model.named_parameters())
     latest = {}
+    in_force = [group["lr"] for group in trainer.optimizer.param_groups]   # η of the epoch about to run
 
     def on_step(_trainer):
         for name, p in names.items():
@@ -90,8 +91,9 @@ def watch(trainer, writer, prefix=""):
         if h.train_acc[-1] is not None:
             writer.add_scalar(f"{tag}accuracy/train", h.train_acc[-1], step)
             writer.add_scalar(f"{tag}accuracy/test", h.test_acc[-1], step)
-        for i, group in enumerate(trainer.optimizer.param_groups):
-            writer.add_scalar(f"{tag}lr/group{i}", group["lr"], step)
+        for i, lr in enumerate(in_force):                 # the η the epoch ran with (its schedule has moved on)
+            writer.add_scalar(f"{tag}lr/group{i}", lr, step)
+        in_force[:] = [group["lr"] for group in trainer.optimizer.param_groups]
         for name, norm in latest.items():
             if math.isfinite(norm):
                 writer.add_scalar(f"{tag}grad_norm/{name}", norm, step)

@@ -201,15 +201,17 @@ def draw_graph_with_matplotlib(tensor, path, params=None):
     width = max((x for x, _ in position.values()), default=0) - min((x for x, _ in position.values()), default=0)
     depth = -min((y for _, y in position.values()), default=0)
     fig, ax = plt.subplots(figsize=(max(4.0, 2.2 * (width + 1)), max(3.0, 1.1 * (depth + 1))))
-    for a, b in edges:
-        ax.annotate("", xy=position[b], xytext=position[a],
-                    arrowprops={"arrowstyle": "->", "color": "0.45", "shrinkA": 14, "shrinkB": 14})
+    boxes = {}
     for n in nodes:
         box = "round,pad=0.35" if n["kind"] == "leaf" else "square,pad=0.35"
         thick = n["kind"] == "leaf" and n["requires_grad"]
-        ax.text(*position[n["id"]], n["label"], ha="center", va="center", fontsize=8,
-                bbox={"boxstyle": box, "facecolor": COLOURS[n["kind"]], "edgecolor": "0.2",
-                      "linewidth": 2 if thick else 0.8})
+        boxes[n["id"]] = ax.text(*position[n["id"]], n["label"], ha="center", va="center", fontsize=8,
+                                 bbox={"boxstyle": box, "facecolor": COLOURS[n["kind"]], "edgecolor": "0.2",
+                                       "linewidth": 2 if thick else 0.8})
+    for a, b in edges:                                # each arrow ends at the edge of its boxes, head visible
+        ax.annotate("", xy=position[b], xytext=position[a],
+                    arrowprops={"arrowstyle": "->", "color": "0.45", "patchA": boxes[a].get_bbox_patch(),
+                                "patchB": boxes[b].get_bbox_patch()})
     ax.set_xlim(min(x for x, _ in position.values()) - 0.8, max(x for x, _ in position.values()) + 0.8)
     ax.set_ylim(-depth - 0.6, 0.6)
     ax.axis("off")

@@ -75,14 +75,16 @@ def plot_curves(curves, path, xlabel="step", ylabel="loss", title=None, logy=Tru
 
 def plot_panels(panels, path):
     """Side-by-side axes, each drawn like ``plot_curves`` from a dict of its arguments (curves, xlabel, ylabel,
-    title, logy, marks; ``points``: {name: [(x, y), …]} drawn as markers, e.g. where a scheduler cut η)."""
+    title, logy, marks; ``points``: {name: [(x, y), …]} drawn as markers, e.g. where a scheduler cut η;
+    ``start``: the x of each curve's first value, default 0)."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.2), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         colours = {}
         for name, values in panel["curves"].items():
             finite = [v if v is not None and np.isfinite(v) else np.nan for v in values]
-            line, = ax.plot(range(len(finite)), finite, label=name, linewidth=1.2)
+            start = panel.get("start", 0)
+            line, = ax.plot(range(start, start + len(finite)), finite, label=name, linewidth=1.2)
             colours[name] = line.get_color()
             mark = (panel.get("marks") or {}).get(name)
             if mark is not None:
@@ -168,7 +170,8 @@ def plot_sweep_curves(rows, path, target_loss=None):
         losses = [r["summary_loss"] if np.isfinite(r["summary_loss"]) else np.nan for r in mine]
         line, = ax.plot(lrs, losses, marker="o", markersize=3, label=name)
         diverged = [r["lr"] for r in mine if r["diverged"]]
-        ax.plot(diverged, [top] * len(diverged), "x", color=line.get_color())
+        row = top * 1.25 ** labels.index((optimizer, schedule))       # one row of × per line, in its colour
+        ax.plot(diverged, [row] * len(diverged), "x", color=line.get_color())
     if target_loss is not None:
         ax.axhline(target_loss, color="0.5", linestyle=":", label=f"target {target_loss:g}")
     ax.set(xscale="log", yscale="log", xlabel="learning rate η",

@@ -256,8 +256,19 @@ def test_every_option_has_help_and_shows_its_default(command):
     ("lr-find", ["--lr", "--schedule", "--epochs", "--clip-grad", "--resume"]),
     ("compare", ["--resume", "--checkpoint-every"]),
     ("trajectories", ["--dataset", "--lr", "--epochs", "--resume"]),
+    ("sweep", ["--seed", "--device", "--lr", "--optimizer", "--schedule", "--resume"]),
 ])
 def test_options_a_command_does_not_use_are_not_offered(command, absent):
     _, options = _options(command)
     offered = {s for a in options for s in a.option_strings}
     assert not offered & set(absent)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["compare", "--lrs", "0.01,0.1", "--optimizers", "sgd"], "give one or the other"),
+    (["compare", "--optimizer", "sgd"], "to compare optimizers, use --optimizers"),
+])
+def test_compare_refuses_flags_it_would_ignore(argv, message, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not (tmp_path / "c").exists()

@@ -88,3 +88,26 @@ def test_results_file_refuses_a_file_that_is_not_a_sweep(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(ValueError, match="not a minigrad sweep results file"):
         ResultsFile(str(path), base={})
+
+
+def _history(train_loss, test_acc=None, diverged_at=None):
+    from minigrad.trainer import History
+
+    n = len(train_loss)
+    return History(epoch=list(range(1, n + 1)), train_loss=list(train_loss), train_acc=[None] * n,
+                   test_loss=[0.0] * n, test_acc=test_acc or [None] * n, lr=[0.1] * n, diverged_at=diverged_at)
+
+
+def test_summarize_reports_the_last_epochs_the_best_one_and_oscillation():
+    from minigrad.summary import summarize
+
+    steady = summarize(_history([1.0, 0.8, 0.6, 0.5, 0.45, 0.42, 0.40, 0.39], test_acc=[0.5] * 3 + [0.6, 0.7, 0.8,
+                                                                                                    0.9, 1.0]))
+    assert steady["summary_loss"] == pytest.approx((0.5 + 0.45 + 0.42 + 0.40 + 0.39) / 5)
+    assert steady["spread"] == pytest.approx(0.11) and steady["best_loss"] == 0.39 and steady["best_epoch"] == 8
+    assert steady["test_accuracy"] == pytest.approx(0.8) and not steady["oscillating"]
+    # two rises of more than 5% among the last 10 epochs: oscillating; one is not enough
+    assert summarize(_history([1.0, 0.6, 0.7, 0.5, 0.56, 0.5]))["oscillating"]
+    assert not summarize(_history([1.0, 0.6, 0.7, 0.5, 0.52, 0.5]))["oscillating"]
+    diverged = summarize(_history([1.0, 0.9], diverged_at=70))
+    assert diverged["summary_loss"] == math.inf and diverged["best_loss"] == 0.9 and diverged["diverged_at"] == 70

@@ -47,12 +47,12 @@ def test_train_with_tensorboard_logs_loss_accuracy_lr_grad_norms_and_effective_l
     tags = events.Tags()
     np.testing.assert_allclose([e.value for e in events.Scalars("loss/train")], history["train_loss"], rtol=1e-6)
     np.testing.assert_allclose([e.value for e in events.Scalars("accuracy/test")], history["test_acc"], rtol=1e-6)
-    assert len(events.Scalars("lr/group0")) == 3
+    np.testing.assert_allclose([e.value for e in events.Scalars("lr/group0")], history["lr"], rtol=1e-6)  # its η
     assert {"grad_norm/0.weight", "grad_norm/2.bias"} <= set(tags["scalars"])
     assert all(e.value > 0 for e in events.Scalars("grad_norm/0.weight"))
     effective = events.Histograms("effective_lr/0.weight")
     assert len(effective) == 3 and effective[-1].histogram_value.num == 8 * 2     # one value per element
-    assert effective[0].histogram_value.min > 0                                  # (cosine ends at η = 0)
+    assert effective[0].histogram_value.min > 0       # (the next step's: the last one is 0, where the cosine ends)
 
 
 def test_compare_with_tensorboard_writes_one_run_per_optimizer(tmp_path):
