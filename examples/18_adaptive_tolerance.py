@@ -21,7 +21,7 @@ import os
 import sys
 
 from minigrad.cli import build_parser
-from minigrad.cli.sweep import _base_settings
+from minigrad.cli.sweep import base_settings
 from minigrad.sweep import converging_band, distribute, grid, run_job, table
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -33,7 +33,7 @@ TARGET = 0.3
 def experiment(lrs=LRS, seeds=SEEDS, workers=2):
     """(the sweep's table rows, {optimizer: (lowest η, highest η, decades) of its converging band})."""
     args = build_parser().parse_args(["sweep"])                # the sweep command's own defaults
-    jobs = grid(OPTIMIZERS, lrs, ["constant"], seeds, _base_settings(args))
+    jobs = grid(OPTIMIZERS, lrs, ["constant"], seeds, base_settings(args))
     rows = table(distribute(jobs, run_job, workers), TARGET)
     return rows, {name: converging_band(rows, name, "constant", TARGET) for name in OPTIMIZERS}
 

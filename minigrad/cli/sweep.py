@@ -54,7 +54,7 @@ def _seed_list(text):
 
 
 def run(args):
-    base = _base_settings(args)
+    base = base_settings(args)
     results_path = os.path.join(args.out, "results.jsonl")
     if args.force and os.path.exists(results_path):
         os.remove(results_path)
@@ -91,7 +91,7 @@ def run(args):
     return 0
 
 
-def _base_settings(args):
+def base_settings(args):
     """The TrainConfig fields every run of the sweep shares (checked by config_from first)."""
     config = config_from(args, optimizer=args.optimizers[0], lr=args.lrs[0], schedule=args.schedules[0],
                          epochs=args.epochs, target_loss=args.target_loss)
