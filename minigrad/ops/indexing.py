@@ -212,7 +212,7 @@ def index_select(input, dim, index):  # noqa: A002
 
 
 def _check_index_range(index, size, d, name):
-    """Indices must lie in [0, size): negative ones are refused as in PyTorch (they would count from the end).
+    """Indices must lie in [0, size): negative ones are rejected as in PyTorch (they would count from the end).
     Checked where reading values is free (the CPU) or in anomaly mode (see docs/gpu.md)."""
     if (index.device.backend.checks_values or state.anomaly) and index.numel():
         low, high = int(index.min().item()), int(index.max().item())
