@@ -42,12 +42,13 @@ class _VersionCounter:
 
 class View:
     """What makes a tensor a view: its ``root`` (a tensor that is no view), how to make the view again from it
-    (``replay``), and the version of their shared memory when the view's history was last set."""
+    (``replay``), the version of their shared memory when the view's history was last set, and whether it was
+    made with grad mode on (a view made under ``no_grad`` never takes a history, as in PyTorch)."""
 
-    __slots__ = ("root", "replay", "version")
+    __slots__ = ("root", "replay", "version", "differentiable")
 
-    def __init__(self, root, replay, version):
-        self.root, self.replay, self.version = root, replay, version
+    def __init__(self, root, replay, version, differentiable):
+        self.root, self.replay, self.version, self.differentiable = root, replay, version, differentiable
 
 
 class Tensor:
@@ -323,16 +324,16 @@ class Tensor:
         self._counter = base._version_counter()
         if base._view is not None:
             first = base._view.replay
-            self._view = View(base._view.root, lambda t: replay(first(t)), self._counter.value)
+            self._view = View(base._view.root, lambda t: replay(first(t)), self._counter.value, state.grad_enabled)
         else:
-            self._view = View(base, replay, self._counter.value)
+            self._view = View(base, replay, self._counter.value, state.grad_enabled)
 
     def _refresh_view_history(self):
         """A view whose memory was changed in place (through its base or another view) since its history was
         set takes the base's history now, made anew by replaying the view on the base — as PyTorch regenerates
         a view's grad_fn. Called before an op uses the view."""
         view = self._view
-        if view.version == self._counter.value:
+        if view.version == self._counter.value or not view.differentiable:
             return
         view.version = self._counter.value
         if view.root._requires_grad:

@@ -449,3 +449,18 @@ def test_an_in_place_op_does_not_change_what_its_own_node_saved():
     y.add_(1)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.cpu().numpy(), np.exp([0.0, 1.0]), rtol=1e-15)
+
+
+def test_a_view_made_under_no_grad_stays_a_constant_when_its_base_changes():
+    """Only views made with grad mode on take their base's new history (PyTorch raises in this ambiguous case)."""
+    w = _leaf(mg, [1.0, 1.0, 1.0])
+    opt = mg.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()                                       # (the first step moves w into the optimizer's flat array)
+    with mg.no_grad():
+        row = w[:2]
+    opt.zero_grad()
+    (w * w).sum().backward()
+    opt.step()                                       # w changes in place: row sees the new values …
+    assert row.tolist() == pytest.approx([0.64, 0.64])
+    assert not row.requires_grad and not (row * 2).requires_grad          # … but takes no history
