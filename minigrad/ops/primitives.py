@@ -19,6 +19,7 @@ stays a number (no device array is made for it).
 elementwise    Add Sub Mul Div Pow Neg Exp Log Log1p Expm1 Sqrt Sin Cos Atan
                Tanh Sigmoid Softplus Erf Relu Sign Round Where
 backwards      TanhBackward ReluBackward LinearBackward LogSoftmaxBackward
+               SquaredErrorBackward
                (a backward done as one op, with a backward of its own)
 reductions     Sum Amax Prod Cumsum
 shape          Reshape Permute Expand GetItem PutItem Take ScatterAdd Cat CopySlices
@@ -849,9 +850,30 @@ class SquaredError(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = Mul.apply(Sub.apply(x, y), Mul.apply(grad, 2.0 * ctx.scale))         # (x − y)·(2·scale·g)
+        grad_x = SquaredErrorBackward.apply(grad, x, y, ctx.scale)                      # 2·scale·g·(x − y)
         return (grad_x if ctx.needs_input_grad[0] else None,
                 Neg.apply(grad_x) if ctx.needs_input_grad[1] else None, None, None)
+
+
+class SquaredErrorBackward(Function):
+    """z = 2·scale·g·(x − y), the squared error's backward as one op (g: one number, or one per element);
+    ∂z/∂g = 2·scale·(x − y),  ∂z/∂x = 2·scale·g,  ∂z/∂y = −2·scale·g
+    """
+
+    @staticmethod
+    def forward(ctx, grad, x, y, scale):
+        ctx.save_for_backward(grad, x, y)
+        ctx.scale = scale
+        return (x._array - y._array) * (grad._array * (2.0 * scale))
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x, y = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        gg = gg * (2.0 * ctx.scale)
+        d_x = gg * grad if needs[1] or needs[2] else None
+        return (unbroadcast(gg * (x - y), grad.shape) if needs[0] else None,
+                d_x if needs[1] else None, -d_x if needs[2] else None, None)
 
 
 class WeightedNLL(Function):

@@ -257,6 +257,19 @@ def test_backward_ops_gradcheck(name, device):
     assert gradgradcheck(fn, (g, y))
 
 
+@pytest.mark.parametrize("per_element", [False, True])
+def test_squared_error_backward_op_gradcheck(per_element, device):
+    """z = 2·scale·g·(x − y), with g one number (a mean's) or one per element (reduction="none")."""
+    x, y = randn(4, 3, device=device), randn(4, 3, device=device)
+    g = randn(4, 3, device=device) if per_element else randn(device=device)
+
+    def fn(g, x, y):
+        return mg.ops.primitives.SquaredErrorBackward.apply(g, x, y, 0.25)
+
+    assert gradcheck(fn, (g, x, y))
+    assert gradgradcheck(fn, (g, x, y))
+
+
 @pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (True, False, False)], ids=str)
 def test_linear_backward_op_gradcheck(needs, device):
     g, x, w = randn(5, 2, device=device), randn(5, 3, device=device), randn(2, 3, device=device)
