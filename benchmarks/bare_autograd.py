@@ -4,7 +4,7 @@
 update rule, a new array for every result, a graph of nodes walked in reverse) but
 keeps nothing else: no checks of shapes, dtypes or devices, no version counters,
 views, hooks, grad modes or higher derivatives, no AccumulateGrad nodes, and the
-update is one expression over flat arrays. A node is a closure, as in micrograd.
+update is the rule's few array statements over flat arrays. A node is a closure.
 
 Its ratio to the hand-written limit is the part of minigrad's ratio that any eager
 design pays (one allocation per result, one Python call per op and per node); the
