@@ -30,9 +30,16 @@ def test_benchmark_script_runs(argv, expected, tmp_path):
 
 @pytest.mark.parametrize("name", ["W1", "W3"])
 def test_bare_autograd_trains_what_the_limit_trains(name, monkeypatch):
-    """The bare eager step is a yardstick only if it does the limit's work: the same losses, step by step."""
+    """The bare eager step is a yardstick only if it does the limit's work: the same losses, step by step.
+
+    On the CPU in both passes: the workloads' initial weights come out of minigrad as NumPy arrays.
+    """
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import numpy as np
+
+    import minigrad
+
+    minigrad.set_default_device("cpu")
     from bare_autograd import BareRun
     from workloads import WORKLOADS, build, initial_weights, make_batch
 
