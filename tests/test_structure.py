@@ -1,0 +1,148 @@
+"""The shape of the code, as the core redesign left it: no import circles, and a core that knows no speed layer.
+
+Read from the source files (every import statement, those inside functions included),
+so a change that brings a circle or a fused-kernel mention back into the core fails here.
+"""
+
+import ast
+import pathlib
+import re
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).parent.parent / "minigrad"
+CORE = ["tensor.py", "autograd", "ops", "nn"]
+
+
+def _module_name(path):
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules():
+    return {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _resolve(name, modules):
+    """The module a dotted name refers to: itself, or the longest prefix that is a module."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imports(name, path, modules):
+    """The minigrad modules ``name`` imports, anywhere in the file."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [f"{base}.{alias.name}" for alias in node.names]   # a submodule, or a name in ``base``
+        else:
+            continue
+        for target in targets:
+            if target.split(".")[0] == "minigrad":
+                resolved = _resolve(target, modules)
+                if resolved is not None and resolved != name:
+                    found.add(resolved)
+    return found
+
+
+def _only_reexports(path):
+    """A package ``__init__`` whose body is imports, ``__all__`` and a docstring (the issue does not count these)."""
+    if path.name != "__init__.py":
+        return False
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.Assign) and all(getattr(t, "id", None) == "__all__" for t in node.targets):
+            continue
+        return False
+    return True
+
+
+def _circles(graph):
+    """The strongly connected groups of more than one module (Tarjan's algorithm, iterative)."""
+    index, low, on_stack, stack, groups, counter = {}, {}, set(), [], [], [0]
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter[0]
+        counter[0] += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(sorted(group))
+    return groups
+
+
+def test_the_import_graph_has_no_circle():
+    """None at all, though the core redesign allowed tensor <-> the op table; package ``__init__``s that only
+    re-export names don't count."""
+    modules = _modules()
+    counted = {name: path for name, path in modules.items() if not _only_reexports(path)}
+    graph = {name: _imports(name, path, modules) & set(counted) for name, path in counted.items()}
+    assert sum(len(edges) for edges in graph.values()) > 200          # the scan sees the imports
+    assert _circles(graph) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    """The check above could pass by finding nothing: here it must find a three-module circle and leave a chain."""
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_grad_mode_and_devices_import_nothing_above_them():
+    modules = _modules()
+    for name in ("minigrad.autograd.grad_mode", "minigrad.backend.devices"):
+        above = {m for m in _imports(name, modules[name], modules)
+                 if m.startswith(("minigrad.tensor", "minigrad.ops", "minigrad.nn", "minigrad.optim"))}
+        assert not above, (name, above)
+
+
+def _core_files():
+    for entry in CORE:
+        path = PACKAGE / entry
+        yield from ([path] if path.is_file() else sorted(path.rglob("*.py")))
+
+
+@pytest.mark.parametrize("path", list(_core_files()), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_core_knows_no_speed_layer_and_no_optimizer(path):
+    """tensor, autograd, ops and nn mention no fused kernels, Numba, accel, optimizer storage or gradient slots."""
+    text = path.read_text().lower()
+    words = re.findall(r"\b(fused|numba|accel|_grad_storage|leaf_grad_out|_fresh_grad|optimizer storage)\b", text)
+    imports = re.findall(r"^\s*(?:from|import)\s+minigrad\.(optim|accel)\b", text, flags=re.MULTILINE)
+    assert not words and not imports, (words, imports)
