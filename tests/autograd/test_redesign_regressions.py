@@ -128,6 +128,55 @@ def test_grad_mode_decorators_keep_their_arguments():
     assert not h(x).requires_grad and mg.is_grad_enabled()
 
 
+def test_switches_off_and_anomaly_as_decorators():
+    """5. @set_grad_enabled(False) and @detect_anomaly(...) hold inside the function only, as in PyTorch."""
+    seen = {}
+
+    @mg.set_grad_enabled(False)
+    def off(x):
+        seen["grad"] = mg.is_grad_enabled()
+        return x * 2
+
+    assert mg.is_grad_enabled()                       # decorating did not leave the switch off
+    x = mg.ones(2, requires_grad=True)
+    assert not off(x).requires_grad and seen["grad"] is False and mg.is_grad_enabled()
+
+    @mg.autograd.detect_anomaly()
+    def checked():
+        seen["anomaly"] = mg.autograd.is_anomaly_enabled()
+
+    @mg.autograd.detect_anomaly(check_nan=False)
+    def unchecked():
+        seen["unchecked"] = mg.autograd.is_anomaly_enabled()
+
+    checked()
+    unchecked()
+    assert seen["anomaly"] is True and seen["unchecked"] is False and not mg.autograd.is_anomaly_enabled()
+
+
+def test_interleaved_no_grad_blocks_in_two_threads_restore_each_thread():
+    """4. A enters no_grad, the main thread enters, A leaves, the main thread leaves: both end with grad on."""
+    steps = [threading.Event() for _ in range(3)]
+    seen = {}
+
+    def other():
+        with mg.no_grad():
+            steps[0].set()
+            steps[1].wait(10)
+        seen["other_after"] = mg.is_grad_enabled()
+        steps[2].set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    steps[0].wait(10)
+    with mg.no_grad():
+        steps[1].set()
+        steps[2].wait(10)                             # the other thread has left its block
+        seen["main_inside"] = mg.is_grad_enabled()
+    thread.join()
+    assert mg.is_grad_enabled() and seen == {"other_after": True, "main_inside": False}
+
+
 @pytest.mark.parametrize("fn", [
     lambda x: x.relu(), lambda x: F.leaky_relu(x, 0.1), lambda x: x.abs(),
     lambda x: x.norm(p=float("inf")).reshape(1),
