@@ -52,7 +52,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)                    # None: no gradient reached this node
-            if grads is not None and (len(grads) > 1 or node._tensor_hooks or node._retained or targets):
+            if grads is not None:
                 grads = arriving(node, grads, targets)   # zeros for missing outputs, hooks, retain_grad, captures
             if grads is None or (targets is not None and not targets.runs(node)):
                 grads_in = _NONES
@@ -154,7 +154,7 @@ class Gradients:
 # ---------------------------------------------------------------- on the way into a node
 def arriving(node, grads, targets):
     """The gradients that enter ``node``: zeros for outputs that got none, after tensor hooks and retain_grad."""
-    if any(g is None for g in grads):
+    if len(grads) > 1 and any(g is None for g in grads):
         template = next(g for g in grads if g is not None)
         grads = [template.new_zeros(shape, dtype=dtype_of(dtype)) if g is None and dtype is not None else g
                  for g, (shape, dtype) in zip(grads, node._output_meta)]        # (dtype None: an output not computed)
