@@ -293,7 +293,8 @@ class Tensor:
         elif state.grad_enabled or current.requires_grad:
             self._grad = current + grad
         else:
-            current._array += grad._array
+            with self.device.backend.context():
+                current._array += grad._array
             current._version_counter().value += 1
 
     def _set_history(self, node, output_nr):
@@ -572,8 +573,7 @@ class Tensor:
         dev = self.device if device is None else as_device(device)
         if isinstance(data, Tensor):
             data = data.detach().to(dev)._array
-        backend = dev.backend
-        out = Tensor._wrap(backend.xp.asarray(backend.asarray(data, dtype), copy=True), dev)
+        out = Tensor._wrap(dev.backend.asarray(data, dtype, copy=True), dev)
         return out.requires_grad_() if requires_grad else out
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -673,7 +673,7 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment; detach() or clone() it first")
         out = object.__new__(type(self))
-        Tensor._init(out, self.device.backend.xp.asarray(self._array, copy=True), self.device)
+        Tensor._init(out, self.device.backend.asarray(self._array, copy=True), self.device)
         out._requires_grad = self._requires_grad
         memo[id(self)] = out
         if self._grad is not None:

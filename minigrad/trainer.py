@@ -5,6 +5,17 @@
 records a history, and saves or resumes a complete checkpoint (model,
 optimizer, scheduler, history and the random stream), so a resumed run
 continues exactly as if it had never stopped.
+
+A step reads nothing back from the device: on a GPU each read waits for the
+queued work to finish. The step losses stay on the device and are read
+together every ``read_every`` steps (counted from the start of training, so
+a resumed run reads where a straight one does), at the end of an epoch and
+before a checkpoint; the divergence guard then scans them in order, so
+``diverged_at`` is still the exact step. The updates made after that step
+and before the read are not undone: a diverged run is marked diverged and
+writes no checkpoint of its weights (the last checkpoint, read and checked
+before it was written, stays the good one). On the CPU reading costs
+nothing, so the losses are read every step there.
 """
 
 import math
@@ -13,10 +24,11 @@ from dataclasses import asdict, dataclass, field
 
 from minigrad import datasets, nn, optim
 from minigrad.autograd.grad_mode import no_grad
+from minigrad.ops.shape import stack
 from minigrad import random
-from minigrad.backend.devices import as_device
+from minigrad.backend.devices import as_device, get_default_device
 from minigrad.optim import lr_scheduler
-from minigrad.optim.guard import DivergenceGuard
+from minigrad.optim.guard import DivergenceError, DivergenceGuard
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.utils.data import DataLoader, TensorDataset
@@ -38,6 +50,7 @@ DEFAULT_LR = {"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.1, "r
               "adamw": 0.01}
 
 SCHEDULES = ("constant", "step", "exponential", "inverse-time", "cosine", "onecycle", "plateau")
+READ_EVERY = 32        # steps between reads of the step losses off a GPU (the CPU reads every step)
 
 
 @dataclass
@@ -54,7 +67,7 @@ class TrainConfig:
     epochs: int = 150
     batch_size: int = 32
     weight_decay: float = 0.0
-    device: str = "cpu"
+    device: str = None            # None: the default device (minigrad.set_default_device), e.g. "cpu"
     seed: int = 0
     test_size: float = 0.25
     target_loss: float = None     # for compare: the step at which the training loss first reaches it
@@ -63,6 +76,8 @@ class TrainConfig:
 
     def __post_init__(self):
         self.hidden = tuple(self.hidden)
+        if self.device is None:
+            self.device = str(get_default_device())
         if self.lr is None:
             self.lr = DEFAULT_LR[self.optimizer]
         problems = []
@@ -166,6 +181,9 @@ class Trainer:
         self.epoch_lr = None           # the learning rate in force as the current epoch began (for the history)
         self.stop_requested = False
         self.checkpoint_path, self.checkpoint_every, self._last_checkpoint = None, None, time.monotonic()
+        self.read_every = 1 if self.device.backend.checks_values else READ_EVERY
+        self.guard = DivergenceGuard(self.optimizer, factor=config.guard_factor)
+        self._pending = []             # the losses of the steps since the last read, still on the device
 
     # ------------------------------------------------------------------ training
     def fit(self, progress=None, on_step=None):
@@ -179,13 +197,12 @@ class Trainer:
             TrainingInterrupted: ``request_stop()`` was called; the state is that after the last full step,
                 so ``checkpoint()`` then resumes exactly.
         """
-        guard = DivergenceGuard(self.optimizer, factor=self.config.guard_factor)
         if self.history.step_losses:
-            guard.reference = abs(self.history.step_losses[0])
+            self.guard.reference = abs(self.history.step_losses[0])
         for epoch in range(len(self.history.epoch), self.config.epochs):
             if self.batch_in_epoch == 0:                    # (else: resuming inside an epoch begun earlier)
                 self.epoch_lr = self.optimizer.param_groups[0]["lr"]
-            if not self._train_epoch(guard, on_step):
+            if not self._train_epoch(on_step) or not self.read_losses():
                 break
             if not self.per_batch:
                 if isinstance(self.scheduler, lr_scheduler.ReduceLROnPlateau):
@@ -222,37 +239,60 @@ class Trainer:
         random.set_all_rng_states(now)
         return batches
 
-    def _train_epoch(self, guard, on_step=None):
-        from minigrad.optim.guard import DivergenceError
-
+    def _train_epoch(self, on_step=None):
         self.model.train()
         self._stop_if_requested()                           # before the epoch draws its shuffle
         for x, y in self._epoch_batches():
-            self.optimizer.zero_grad()
-            loss = self.loss_fn(self.model(x), y)
-            try:
-                value = guard.check(loss, self.step_count)
-            except DivergenceError:
-                self.history.diverged_at = self.step_count
-                return False
-            loss.backward()
-            if self.config.clip_grad is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
-            self.optimizer.step()
-            if self.per_batch:
-                self.scheduler.step()
-            self.history.step_losses.append(value)
-            target = self.config.target_loss
-            if target is not None and self.history.reached_target_at is None and value <= target:
-                self.history.reached_target_at = self.step_count
+            self._pending.append(self.train_step(x, y))
             self.step_count += 1
             self.batch_in_epoch += 1
             if on_step is not None:
                 on_step(self)
+            if self.step_count % self.read_every == 0 and not self.read_losses():
+                return False
             if self.checkpoint_every is not None and time.monotonic() - self._last_checkpoint >= self.checkpoint_every:
+                if not self.read_losses():
+                    return False
                 self.save_checkpoint(self.checkpoint_path)
             self._stop_if_requested()                       # between steps: the state is that of a full step
         self.batch_in_epoch = 0
+        return True
+
+    def train_step(self, x, y):
+        """One step — forward, loss, backward, clipping, update, a per-batch schedule — that reads nothing back
+        from the device; returns the loss (detached, still on the device)."""
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(x), y)
+        loss.backward()
+        if self.config.clip_grad is not None:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
+        self.optimizer.step()
+        if self.per_batch:
+            self.scheduler.step()
+        return loss.detach()
+
+    def read_losses(self):
+        """Read the pending step losses (one read for all) and check them in order; False if training diverged.
+
+        Each loss goes into the history and through the divergence guard, with its own step number:
+        ``diverged_at`` is the first step whose loss was non-finite or exploded.
+        """
+        if not self._pending:
+            return self.history.diverged_at is None
+        values = stack(self._pending).tolist()
+        first = self.step_count - len(values)
+        self._pending = []
+        target = self.config.target_loss
+        for offset, value in enumerate(values):
+            step = first + offset
+            try:
+                self.guard.check(value, step)
+            except DivergenceError:
+                self.history.diverged_at = step
+                return False
+            self.history.step_losses.append(value)
+            if target is not None and self.history.reached_target_at is None and value <= target:
+                self.history.reached_target_at = step
         return True
 
     def _stop_if_requested(self):
@@ -292,7 +332,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def checkpoint(self):
-        """Everything needed to continue exactly: model, optimizer, scheduler, history, random stream."""
+        """Everything needed to continue exactly: model, optimizer, scheduler, history, random stream.
+
+        The pending step losses are read first, so the history is complete.
+        """
+        self.read_losses()
         return {
             "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.config).items()},
             "model": self.model.state_dict(),
@@ -306,7 +350,12 @@ class Trainer:
         }
 
     def save_checkpoint(self, path):
-        save(self.checkpoint(), path)
+        """Write ``checkpoint()`` to ``path``; refused once training diverged (its weights are not good ones)."""
+        state = self.checkpoint()
+        if self.history.diverged_at is not None:
+            raise RuntimeError(f"training diverged at step {self.history.diverged_at}: its weights are not saved as a "
+                               "checkpoint (the last checkpoint written before it is the good one)")
+        save(state, path)
         self._last_checkpoint = time.monotonic()
 
     @classmethod

@@ -2,13 +2,15 @@
 
 An update rule (``minigrad.optim.sgd``, ``adam``, …) is arithmetic that works on
 whole arrays and on single numbers alike. Run on arrays, each operation is a
-pass over memory — a dozen for Adam. Here the *same function* becomes one
-loop over the elements, each element read once, carried through the rule in
-registers and written once:
+pass over memory — a dozen for Adam. Here the *same function* is traced once
+with symbols (``trace.py``: the options fixed, the step's numbers symbolic)
+and the trace is written out as one loop over the elements, each element read
+once, carried through the rule in registers and written once
+(``kernel_source.py``):
 
-* on the CPU, Numba compiles ``for i: θ[i], m[i], … = rule(θ[i], g[i], m[i], …)``
-  (``numba_kernels.py``, with ``pip install "minigrad[fast]"``);
-* on an NVIDIA GPU, CuPy fuses the rule into one kernel (``cupy_kernels.py``).
+* on the CPU, as a Python loop that Numba compiles (``numba_kernels.py``, with
+  ``pip install "minigrad[fast]"``);
+* on an NVIDIA GPU, as a CuPy elementwise kernel (``cupy_kernels.py``).
 
 Nothing in the core (tensor, autograd, ops, nn) imports this package; an
 optimizer asks ``kernel(...)`` for its rule when its ``fused`` option allows.
@@ -47,5 +49,5 @@ def unavailable_reason(device, dtype):
     if device.type == "cpu":
         return "no compiled kernels on the CPU without Numba; install it with pip install 'minigrad[fast]'"
     if device.type == "cuda":
-        return "no compiled kernels: CuPy's fuse is unavailable"
+        return "no compiled kernels: CuPy is unavailable"
     return f"no compiled kernels for device {device}"

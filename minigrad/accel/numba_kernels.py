@@ -1,36 +1,39 @@
 """Rules compiled by Numba into one loop over the elements (optional: ``pip install "minigrad[fast]"``).
 
-For a rule ``adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, …, amsgrad, …)``
-the generated loop reads (``loop_source`` shows it)::
+The rule is traced once per configuration — which state is present, and the
+options (``amsgrad``, ``maximize``, …) — and the trace is written out as a
+Python loop (``kernel_source.numba_loop_source``; print it to read it)::
 
-    def minigrad_fused_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, …):
-        for i in prange(param.shape[0]):
-            param[i], exp_avg[i], exp_avg_sq[i], _ = rule(param[i], grad[i], exp_avg[i], exp_avg_sq[i], …, False, …)
+    def minigrad_fused_step(param_a, grad_a, exp_avg_a, exp_avg_sq_a, lr, beta1, …):
+        beta1_e = to_dtype(beta1)                    # the step's numbers, once
+        …
+        for i in prange(param_a.shape[0]):
+            param = param_a[i]; grad = grad_a[i]; …   # each element read once
+            t3 = exp_avg * beta1_e                    # the rule's operations, in the arrays' dtype
+            …
+            param_a[i] = t20; exp_avg_a[i] = t6; …    # each array written once
 
-The options that are booleans (``amsgrad``…) are written in as constants, one
-compiled loop per combination, so the branches they switch off disappear.
-
-State a group does not use (``max_exp_avg_sq`` without amsgrad) arrives as the
-number 0 and its result is dropped; each pattern of present and absent state
-compiles once. Runs of at least ``PARALLEL_MIN`` elements use the multi-threaded
-compilation (``prange`` shares the elements among the cores). The arithmetic is
-IEEE without reassociation (Numba's ``fastmath`` is off).
+which Numba compiles. Runs of at least ``PARALLEL_MIN`` elements use the
+multi-threaded compilation (``prange`` shares the elements among the cores).
+The arithmetic is IEEE without reassociation or contraction (Numba's
+``fastmath`` is off), so the loop computes what the plain path computes.
 """
 
-import inspect
 import math
 import os
 import threading
 
-from minigrad.accel.scalar import scalar_version
+import numpy as np
+
+from minigrad.accel import kernel_source
+from minigrad.accel.trace import options_of, trace
 
 PARALLEL_MIN = 1 << 16
-SCALAR_MATH = {"sqrt": math.sqrt, "maximum": max, "absolute": abs}
 
 _numba = None
 _checked = False
 _kernels = {}           # (rule, state names) -> its kernel
-_compiled = {}          # (rule, present state, flags, parallel) -> the compiled loop
+_compiled = {}          # (rule, present state, options, dtype, parallel) -> the compiled loop
 _parallel_lock = threading.Lock()
 
 
@@ -62,17 +65,16 @@ def kernel(rule, state_names):
 
 
 def _make_kernel(numba, rule, state_names):
-    arguments = list(inspect.signature(rule).parameters)[2 + len(state_names):]   # after θ, g and the state arrays
-
-    def run(param, grad, *states, **values):
-        present = tuple(hasattr(s, "shape") for s in states)
-        flags = tuple((name, values[name]) for name in arguments if isinstance(values[name], bool))
+    def run(param, grad, *states, **arguments):
+        present = tuple(s is not None for s in states)
         parallel = param.shape[0] >= PARALLEL_MIN
-        key = (rule, present, flags, parallel)
+        key = (rule, present, options_of(arguments), param.dtype.str, parallel)
         loop = _compiled.get(key)
         if loop is None:
-            loop = _compiled[key] = _compile(numba, rule, state_names, present, arguments, dict(flags), parallel)
-        args = (param, grad, *states, *(values[name] for name in arguments if not isinstance(values[name], bool)))
+            loop = _compiled[key] = _compile(numba, trace(rule, state_names, present, arguments), param.dtype,
+                                             parallel)
+        numbers = [float(value) for value in arguments.values() if not isinstance(value, bool)]
+        args = (param, grad, *[s for s in states if s is not None], *numbers)
         if parallel:
             # the workqueue layer aborts when two threads start parallel loops at once
             with _parallel_lock:
@@ -83,25 +85,8 @@ def _make_kernel(numba, rule, state_names):
     return run
 
 
-def loop_source(state_names, present, arguments, flags):
-    """Python source of one loop applying the rule to every element.
-
-    Absent state is passed through as a number; the boolean options (``flags``) are
-    written in as constants, so the compiler drops the branches they switch off.
-    """
-    numbers = [name for name in arguments if name not in flags]
-    reads = ", ".join(["param[i]", "grad[i]"] + [f"{n}[i]" if p else n for n, p in zip(state_names, present)]
-                      + [repr(flags[name]) if name in flags else name for name in arguments])
-    writes = ", ".join(["param[i]"] + [f"{n}[i]" if p else "_" for n, p in zip(state_names, present)])
-    signature = ", ".join(["param", "grad", *state_names, *numbers])
-    return (f"def minigrad_fused_step({signature}):\n"
-            f"    for i in prange(param.shape[0]):\n"
-            f"        {writes} = rule({reads})\n")
-
-
-def _compile(numba, rule, state_names, present, arguments, flags, parallel):
-    namespace = {"prange": numba.prange,
-                 "rule": scalar_version(rule, SCALAR_MATH, numba.njit(inline="always", error_model="numpy"))}
-    source = loop_source(state_names, present, arguments, flags)
-    exec(compile(source, f"<minigrad fused {rule.__name__}>", "exec"), namespace)
+def _compile(numba, rule_trace, dtype, parallel):
+    namespace = {"prange": numba.prange, "np": np, "math": math, "to_dtype": np.dtype(dtype).type}
+    source = kernel_source.numba_loop_source(rule_trace)
+    exec(compile(source, "<minigrad fused step>", "exec"), namespace)
     return numba.njit(namespace["minigrad_fused_step"], parallel=parallel, error_model="numpy")

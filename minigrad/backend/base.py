@@ -98,10 +98,6 @@ class Backend:
         values = _erf_host(host.astype(np.float64)).astype(host.dtype)
         return self.asarray(values)
 
-    def shares_memory(self, a, b):
-        """Whether arrays ``a`` and ``b`` may overlap in memory."""
-        return False
-
     def is_view(self, out, base):
         """Whether ``out``, made from ``base`` by a view op (reshape, permute, basic index), shares its memory."""
         return False
@@ -123,6 +119,15 @@ class Backend:
 ARRAY_TYPES = set()  # the array classes the backends produce as they are (others go through ``adopt``)
 _KNOWN = {}  # type of the library's dtype objects -> {its dtype: minigrad dtype}
 _BY_IDENTITY = {}  # id(a library's dtype object) -> (that object, minigrad dtype)
+
+
+def overlaps_itself(shape, strides):
+    """Whether some elements of an array share memory: a stride of 0 over a dimension of more than one
+    element, as ``expand``/``broadcast_to`` make. Writing into such an array is refused."""
+    for n, stride in zip(shape, strides):
+        if stride == 0 and n > 1:
+            return True
+    return False
 
 
 def dtype_of(array_dtype):

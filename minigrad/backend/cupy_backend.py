@@ -2,12 +2,15 @@
 
 CuPy is imported here, and only when a ``cuda`` device is first used. Without
 CuPy or without a GPU, asking for one raises a RuntimeError that says what to
-install, with the original import error attached. Every call runs inside the
-device's context (``cupy.cuda.Device(index)``), so a tensor on ``cuda:1``
-computes on GPU 1 whatever the current device is.
+install, with the original import error attached. CuPy makes arrays and runs
+kernels on its thread's *current* device, and array-api-compat's creation
+functions ignore ``device=``; so every operation runs inside ``context()``,
+which makes the tensor's GPU current (and costs nothing when it already is, as
+with one GPU): a tensor on ``cuda:1`` computes on GPU 1 whatever the current
+device is.
 """
 
-from minigrad.backend.base import ARRAY_TYPES, Backend
+from minigrad.backend.base import _NO_CONTEXT, ARRAY_TYPES, Backend, overlaps_itself
 
 _cupy = None
 _import_error = None
@@ -64,10 +67,14 @@ class CupyBackend(Backend):
     has_current_device = True
 
     def context(self):
+        if self.cupy.cuda.runtime.getDevice() == self.index:
+            return _NO_CONTEXT
         return self._device
 
     def asarray(self, data, dtype=None, copy=None):
         with self._device:                               # host data is copied to the device in any case
+            if copy:
+                return self.cupy.array(data, dtype=None if dtype is None else dtype.numpy, copy=True)
             return self.cupy.asarray(data, dtype=None if dtype is None else dtype.numpy)
 
     def to_host(self, array):
@@ -89,11 +96,13 @@ class CupyBackend(Backend):
         with self._device:
             return cupyx.scipy.special.erf(array)
 
-    def shares_memory(self, a, b):
-        return self.cupy.may_share_memory(a, b)
-
     def owns_memory(self, array):
         return array.base is None
+
+    def is_writeable(self, array):
+        """CuPy has no read-only arrays: an expanded (broadcast) view, whose elements share memory, is refused
+        here, as NumPy refuses to write into one (a GPU write into it would race)."""
+        return not overlaps_itself(array.shape, array.strides)
 
     def is_view(self, out, base):
         owner = out.base

@@ -43,9 +43,6 @@ class NumpyBackend(Backend):
             return super().erf(array)
         return erf(array).astype(array.dtype, copy=False)
 
-    def shares_memory(self, a, b):
-        return np.may_share_memory(a, b)
-
     def is_writeable(self, array):
         return array.flags.writeable
 

@@ -96,8 +96,11 @@ def run(args):
         loss, acc = trainer.evaluate(split)
         print(f"{split:>5}: loss {loss:.4f}  accuracy {pct(acc)}")
     write_outputs(trainer, out, plots=not args.no_plots)
-    print(f"wrote {out}/: history.json, history.csv, model.safetensors, checkpoint.safetensors"
+    weights = ", model.safetensors, checkpoint.safetensors" if history.diverged_at is None else ""
+    print(f"wrote {out}/: history.json, history.csv{weights}"
           + ("" if args.no_plots else ", curves.png" + (", boundary.png" if is_2d(trainer) else "")))
+    if history.diverged_at is not None:
+        print("the diverged weights are not saved; the checkpoint of the last epoch before it stays")
     return 0
 
 
@@ -160,8 +163,9 @@ def write_outputs(trainer, out, plots=True):
         writer = csv.writer(f)
         writer.writerow(columns)
         writer.writerows(zip(*(history[k] for k in columns)))
-    save(trainer.model.state_dict(), os.path.join(out, "model.safetensors"))
-    trainer.save_checkpoint(os.path.join(out, "checkpoint.safetensors"))
+    if trainer.history.diverged_at is None:              # diverged weights are never saved as a result
+        save(trainer.model.state_dict(), os.path.join(out, "model.safetensors"))
+        trainer.save_checkpoint(os.path.join(out, "checkpoint.safetensors"))
     if plots and trainer.history.epoch:
         from minigrad.viz import plots as P
 

@@ -15,7 +15,7 @@ from minigrad.nn.losses import (  # noqa: F401  (re-exported)
 from minigrad.ops.linalg import linear  # noqa: F401
 from minigrad.ops.pointwise import erf, relu, sigmoid, softplus, tanh, where  # noqa: F401
 from minigrad.ops.reduction import log_softmax, softmax  # noqa: F401
-from minigrad.ops.validate import ShapeError, check_tensor, floating_only, fmt
+from minigrad.ops.validate import ShapeError, check_tensor, floating_only, fmt, on_input_device
 
 
 # ================================================================== activations
@@ -164,6 +164,7 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     return out
 
 
+@on_input_device
 def one_hot(tensor, num_classes=-1):
     """An int64 (…, num_classes) tensor with a 1 at each index."""
     if num_classes < 0:

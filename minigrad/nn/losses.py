@@ -15,7 +15,7 @@ plain target, a row of zeros for an ignored one, and with label smoothing
 from minigrad import _dtype
 from minigrad.autograd.grad_mode import state
 from minigrad.ops import primitives as P
-from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor, same_device
+from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor, on_input_device, same_device
 
 NAN = float("nan")
 
@@ -95,6 +95,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
 
 
 # ================================================================== classification
+@on_input_device
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
     """−w[y]·input[n, y] for log-probabilities ``input`` (N, C) or (N, C, d1, …) and class indices y.
 
@@ -108,6 +109,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     return _weighted_nll(logp, weights, target.shape, reduction)
 
 
+@on_input_device
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",  # noqa: A002
                   label_smoothing=0.0):
     """Softmax cross-entropy of logits ``input`` against class indices or class probabilities.

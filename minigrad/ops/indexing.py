@@ -20,9 +20,12 @@ from minigrad import _dtype
 from minigrad.autograd.grad_mode import state
 from minigrad.ops import primitives as P
 from minigrad.ops.shape import _view_of
-from minigrad.ops.validate import DTypeError, ShapeError, check_tensor, fmt, is_tensor, normalize_dim, same_device
+from minigrad.ops.validate import (
+    DTypeError, ShapeError, check_tensor, fmt, is_tensor, normalize_dim, on_input_device, same_device,
+)
 
 
+@on_input_device
 def getitem(input, index):  # noqa: A002
     """``input[index]``: ints, slices, None, Ellipsis, bool masks and integer tensors or lists."""
     check_tensor(input, "index")
@@ -169,6 +172,7 @@ def _clamped(s, n):
 
 
 # ================================================================== gather and relatives
+@on_input_device
 def gather(input, dim, index):  # noqa: A002
     """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``): an advanced index."""
     check_tensor(input, "gather")

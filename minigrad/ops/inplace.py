@@ -18,7 +18,9 @@ from minigrad import _dtype, random
 from minigrad.autograd.grad_mode import state
 from minigrad.ops import indexing, pointwise
 from minigrad.ops import primitives as P
-from minigrad.ops.validate import DTypeError, ShapeError, broadcast_shape, check_tensor, fmt, is_tensor
+from minigrad.ops.validate import (
+    DTypeError, ShapeError, broadcast_shape, check_tensor, fmt, is_tensor, on_input_device,
+)
 
 
 def _named(compute, x, name):
@@ -30,6 +32,7 @@ def _named(compute, x, name):
         raise type(exc)(f"{name}: {message.split(': ', 1)[-1]}") from None
 
 
+@on_input_device
 def modify(target, name, compute, inputs=(), needs_old_values=False):
     """Apply ``target ← compute(target)`` in place, with autograd's bookkeeping.
 

@@ -6,6 +6,7 @@ the Tensor methods of the same names: ``x.exp()`` is ``minigrad.exp(x)``.
 """
 
 import math
+import operator
 
 from minigrad import _dtype
 from minigrad.ops import primitives as P
@@ -74,8 +75,7 @@ def floor_divide(input, other):  # noqa: A002
     """⌊input / other⌋ (``//``); not differentiable (its derivative is 0 almost everywhere)."""
     a, b, dtype = operands(input, other, "floor_divide")
     _check_integer_divisor(b, dtype, "floor_divide")
-    like = a if is_tensor(a) else b
-    return _constant(like, like.device.backend.xp.floor_divide(_array(a), _array(b)))
+    return _constant("floor_divide", a, b)
 
 
 def remainder(input, other):  # noqa: A002
@@ -84,8 +84,7 @@ def remainder(input, other):  # noqa: A002
     if dtype.is_floating_point:
         return a - floor_divide(a, b) * b            # differentiable in a (∂/∂a = 1) and b
     _check_integer_divisor(b, dtype, "remainder")
-    like = a if is_tensor(a) else b
-    return _constant(like, like.device.backend.xp.remainder(_array(a), _array(b)))
+    return _constant("remainder", a, b)
 
 
 def _check_integer_divisor(b, dtype, name):
@@ -174,7 +173,7 @@ def abs(input):  # noqa: A001, A002
     check_tensor(input, "abs")
     if _is_bool(input):
         raise DTypeError("abs: not implemented for bool tensors")
-    return input * sign(input) if input.dtype.is_floating_point else _constant(input, _xp(input).abs(input._array))
+    return input * sign(input) if input.dtype.is_floating_point else _constant("abs", input)
 
 
 def sign(input):  # noqa: A002
@@ -304,38 +303,32 @@ def round(input, *, decimals=0):  # noqa: A001, A002
 def eq(input, other):  # noqa: A002
     """Elementwise ``input == other`` as a bool tensor (not differentiable)."""
     a, b, dtype = operands(input, other, "eq")
-    like = a if is_tensor(a) else b
-    return _constant(like, _array(a) == _array(b))
+    return _constant(operator.eq, a, b)
 
 
 def ne(input, other):  # noqa: A002
     a, b, dtype = operands(input, other, "ne")
-    like = a if is_tensor(a) else b
-    return _constant(like, _array(a) != _array(b))
+    return _constant(operator.ne, a, b)
 
 
 def lt(input, other):  # noqa: A002
     a, b, dtype = operands(input, other, "lt")
-    like = a if is_tensor(a) else b
-    return _constant(like, _array(a) < _array(b))
+    return _constant(operator.lt, a, b)
 
 
 def le(input, other):  # noqa: A002
     a, b, dtype = operands(input, other, "le")
-    like = a if is_tensor(a) else b
-    return _constant(like, _array(a) <= _array(b))
+    return _constant(operator.le, a, b)
 
 
 def gt(input, other):  # noqa: A002
     a, b, dtype = operands(input, other, "gt")
-    like = a if is_tensor(a) else b
-    return _constant(like, _array(a) > _array(b))
+    return _constant(operator.gt, a, b)
 
 
 def ge(input, other):  # noqa: A002
     a, b, dtype = operands(input, other, "ge")
-    like = a if is_tensor(a) else b
-    return _constant(like, _array(a) >= _array(b))
+    return _constant(operator.ge, a, b)
 
 
 less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
@@ -343,22 +336,22 @@ less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
 
 def logical_and(input, other):  # noqa: A002
     a, b = _bools(input, other, "logical_and")
-    return _constant(a, _xp(a).logical_and(a._array, b._array))
+    return _constant("logical_and", a, b)
 
 
 def logical_or(input, other):  # noqa: A002
     a, b = _bools(input, other, "logical_or")
-    return _constant(a, _xp(a).logical_or(a._array, b._array))
+    return _constant("logical_or", a, b)
 
 
 def logical_xor(input, other):  # noqa: A002
     a, b = _bools(input, other, "logical_xor")
-    return _constant(a, _xp(a).logical_xor(a._array, b._array))
+    return _constant("logical_xor", a, b)
 
 
 def logical_not(input):  # noqa: A002
     check_tensor(input, "logical_not")
-    return _constant(input, _xp(input).logical_not(_as_bool(input)._array))
+    return _constant("logical_not", _as_bool(input))
 
 
 def bitwise_not(input):  # noqa: A002
@@ -366,31 +359,31 @@ def bitwise_not(input):  # noqa: A002
     check_tensor(input, "bitwise_not")
     if input.dtype.is_floating_point:
         raise DTypeError(f"bitwise_not: not implemented for {input.dtype} tensors")
-    return _constant(input, _xp(input).bitwise_invert(input._array))
+    return _constant("bitwise_invert", input)
 
 
 def isfinite(input):  # noqa: A002
-    return _constant(input, _xp(input).isfinite(input._array))
+    return _constant("isfinite", input)
 
 
 def isnan(input):  # noqa: A002
-    return _constant(input, _xp(input).isnan(input._array))
+    return _constant("isnan", input)
 
 
 def isinf(input):  # noqa: A002
-    return _constant(input, _xp(input).isinf(input._array))
+    return _constant("isinf", input)
 
 
 def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):  # noqa: A002
     """|input − other| ≤ atol + rtol·|other|, elementwise."""
     a, b, dtype = operands(input, other, "isclose")
-    ns = _xp(a if is_tensor(a) else b)
-    x, y = _array(a), _array(b)
-    close = ns.abs(x - y) <= atol + rtol * ns.abs(y)
-    close = ns.logical_or(close, x == y)             # equal infinities
-    if equal_nan:
-        close = ns.logical_or(close, ns.logical_and(ns.isnan(x), ns.isnan(y)))
-    return _constant(a if is_tensor(a) else b, close)
+    xp = (a if is_tensor(a) else b).device.backend.xp
+
+    def close(x, y):
+        near = xp.logical_or(xp.abs(x - y) <= atol + rtol * xp.abs(y), x == y)      # x == y: equal infinities
+        return xp.logical_or(near, xp.logical_and(xp.isnan(x), xp.isnan(y))) if equal_nan else near
+
+    return _constant(close, a, b)
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):  # noqa: A002
@@ -403,16 +396,23 @@ def equal(input, other):  # noqa: A002
 
 
 # ================================================================== helpers
-def _xp(t):
-    return t.device.backend.xp
-
-
 def _array(v):
     return v._array if is_tensor(v) else v
 
 
-def _constant(like, array):
-    """A tensor outside any graph holding ``array`` on ``like``'s device."""
+def _constant(compute, *values):
+    """A tensor outside any graph: ``xp.<compute>`` (a name) or ``compute`` (a function) of the values' arrays.
+
+    It runs on the first tensor's device, inside that device's context (CuPy computes on its
+    current device), as ``Function.apply`` runs the differentiable ops.
+    """
+    like = values[0] if is_tensor(values[0]) else values[1]
+    backend = like.device.backend
+    with backend.context():
+        if isinstance(compute, str):
+            array = getattr(backend.xp, compute)(*[_array(v) for v in values])
+        else:
+            array = compute(*[_array(v) for v in values])
     return like._wrap(array, like.device)
 
 

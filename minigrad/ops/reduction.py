@@ -11,7 +11,7 @@ from collections import namedtuple
 
 from minigrad import _dtype
 from minigrad.ops import primitives as P
-from minigrad.ops.pointwise import _constant, _xp, abs, exp, log, sqrt, where
+from minigrad.ops.pointwise import _as_bool, _constant, abs, exp, log, sqrt, where
 from minigrad.ops.validate import (
     DTypeError, ShapeError, check_tensor, floating_only, fmt, is_tensor, normalize_dim, normalize_dims,
 )
@@ -169,21 +169,20 @@ def _check_not_empty(input, dims, name):
 def _arg_extreme(input, dim, keepdim, largest):
     name = "argmax" if largest else "argmin"
     check_tensor(input, name)
-    ns = _xp(input)
+    backend = input.device.backend
+    ns = backend.xp
     pick = ns.argmax if largest else ns.argmin
+    int64 = backend.dtype(_dtype.int64)
     if dim is None:
         if input.numel() == 0:
             raise ShapeError(f"{name}(): expected a non-empty tensor")
-        out = pick(ns.reshape(input._array, (-1,)))
-        if keepdim:
-            out = ns.reshape(out, (1,) * input.ndim)
-    else:
-        d = normalize_dim(dim, input.ndim, name)
-        if input.ndim == 0:
-            return input.new_zeros((), dtype=_dtype.int64)
-        _check_not_empty(input, (d,), name)
-        out = pick(input._array, axis=d, keepdims=keepdim)
-    return _constant(input, ns.astype(out, input.device.backend.dtype(_dtype.int64)))
+        shape = (1,) * input.ndim if keepdim else ()
+        return _constant(lambda x: ns.reshape(ns.astype(pick(ns.reshape(x, (-1,))), int64), shape), input)
+    d = normalize_dim(dim, input.ndim, name)
+    if input.ndim == 0:
+        return input.new_zeros((), dtype=_dtype.int64)
+    _check_not_empty(input, (d,), name)
+    return _constant(lambda x: ns.astype(pick(x, axis=d, keepdims=keepdim), int64), input)
 
 
 def argmax(input, dim=None, keepdim=False):  # noqa: A002
@@ -210,9 +209,9 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
         return input.new_zeros((), dtype=_dtype.int64)
     d = normalize_dim(dim, input.ndim, "argsort")
     keys = input.to(_dtype.int32) if input.dtype is _dtype.bool_ else input
-    ns = _xp(input)
-    order = ns.argsort(keys._array, axis=d, descending=descending, stable=True)
-    return _constant(input, ns.astype(order, input.device.backend.dtype(_dtype.int64)))
+    backend = input.device.backend
+    ns, int64 = backend.xp, backend.dtype(_dtype.int64)
+    return _constant(lambda x: ns.astype(ns.argsort(x, axis=d, descending=descending, stable=True), int64), keys)
 
 
 def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
@@ -227,17 +226,15 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
     check_tensor(input, "all")
     dims = normalize_dims(dim, input.ndim, "all")
-    return _constant(input, _xp(input).all(_truth(input), axis=dims, keepdims=keepdim))
+    xp = input.device.backend.xp
+    return _constant(lambda x: xp.all(x, axis=dims, keepdims=keepdim), _as_bool(input))
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
     check_tensor(input, "any")
     dims = normalize_dims(dim, input.ndim, "any")
-    return _constant(input, _xp(input).any(_truth(input), axis=dims, keepdims=keepdim))
-
-
-def _truth(t):
-    return t._array if t.dtype is _dtype.bool_ else t._array != 0
+    xp = input.device.backend.xp
+    return _constant(lambda x: xp.any(x, axis=dims, keepdims=keepdim), _as_bool(input))
 
 
 # ================================================================== log-sum-exp and softmax

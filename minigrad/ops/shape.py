@@ -9,7 +9,9 @@ seen by both (and caught by backward if a saved tensor was changed).
 import math
 
 from minigrad.ops import primitives as P
-from minigrad.ops.validate import ShapeError, check_tensor, fmt, normalize_dim, normalize_dims, size_arg
+from minigrad.ops.validate import (
+    ShapeError, check_tensor, fmt, normalize_dim, normalize_dims, on_input_device, size_arg,
+)
 
 
 # ================================================================== views
@@ -200,6 +202,7 @@ def triu(input, diagonal=0):  # noqa: A002
     return _triangle(input, diagonal, lower=False)
 
 
+@on_input_device
 def _triangle(input, diagonal, lower):
     name = "tril" if lower else "triu"
     check_tensor(input, name)

@@ -5,6 +5,7 @@ never upcasts a tensor within its category and stays a Python number — it is
 handed to the array library as is, so no device array is made for it.
 """
 
+import functools
 import numbers
 
 from minigrad import _dtype
@@ -28,6 +29,24 @@ def fmt(shape):
 
 def is_tensor(value):
     return type(value) in TENSOR_TYPES
+
+
+def on_input_device(op):
+    """``op(input, …)`` runs inside its input tensor's device context.
+
+    CuPy makes new arrays and runs its kernels on its *current* GPU, whatever
+    the inputs' device; ``Function.apply`` makes the tensor's device current for
+    every differentiable op, and this does the same for the ops that work on
+    arrays directly (index preparation, one-hot rows, in-place writes).
+    """
+    @functools.wraps(op)
+    def run(input, *args, **kwargs):  # noqa: A002
+        if type(input) not in TENSOR_TYPES:
+            return op(input, *args, **kwargs)
+        with input.device.backend.context():
+            return op(input, *args, **kwargs)
+
+    return run
 
 
 def is_number(value):

@@ -4,10 +4,10 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
-def adadelta(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
-    """One Adadelta step on arrays (updated in place) or numbers; returns θ, v and u."""
+def adadelta(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize, has_weight_decay):
+    """One Adadelta step; returns θ, v and u, updated."""
     g = -grad if maximize else grad
-    if weight_decay != 0:
+    if has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ
     square_avg *= rho
     square_avg += (1 - rho) * (g * g)                                 # v ← ρ·v + (1 − ρ)·g²
@@ -68,7 +68,7 @@ class Adadelta(Optimizer):
 
     def rule_arguments(self, group, step, new_state):
         return dict(lr=group["lr"], rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
-                    maximize=group["maximize"])
+                    maximize=group["maximize"], has_weight_decay=group["weight_decay"] != 0)
 
     def rate(self, group, state, step):
         return group["lr"] * adadelta_ratio(state["square_avg"], state["acc_delta"], group["eps"])

@@ -4,10 +4,10 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
-def adagrad(param, grad, state_sum, lr, lr_decay, weight_decay, eps, step, maximize):
-    """One Adagrad step on arrays (updated in place) or numbers; returns θ and s (``state_sum``: PyTorch's "sum")."""
+def adagrad(param, grad, state_sum, *, lr, lr_decay, weight_decay, eps, step, maximize, has_weight_decay):
+    """One Adagrad step; returns θ and s (``state_sum``: PyTorch's "sum"), updated."""
     g = -grad if maximize else grad
-    if weight_decay != 0:
+    if has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ
     state_sum += g * g                                                # s ← s + g²
     param -= adagrad_rate(state_sum, lr, lr_decay, eps, step) * g     # θ ← θ − η_t·g/(√s + ε)
@@ -70,7 +70,7 @@ class Adagrad(Optimizer):
 
     def rule_arguments(self, group, step, new_state):
         return dict(lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
-                    step=step, maximize=group["maximize"])
+                    step=float(step), maximize=group["maximize"], has_weight_decay=group["weight_decay"] != 0)
 
     def rate(self, group, state, step):
         return adagrad_rate(state["sum"], group["lr"], group["lr_decay"], group["eps"], step)

@@ -6,19 +6,20 @@ from minigrad.optim.elementwise import maximum, sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, bias_correction1,
-         bias_correction2, amsgrad, maximize, decoupled):
-    """One Adam step on arrays (or numbers); returns θ, m, v and v_max, updated.
+def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2, eps, weight_decay,
+         bias_correction1, bias_correction2_sqrt, amsgrad, maximize, decoupled, has_weight_decay):
+    """One Adam step; returns θ, m, v and v_max, updated (v_max is None without amsgrad).
 
     The symbols are those of ``Adam``'s docstring: param = θ, grad = ∇J(θ), exp_avg = m,
     exp_avg_sq = v, max_exp_avg_sq = v_max, lr = η, bias_correction1 = 1 − β1ᵗ and
-    bias_correction2 = 1 − β2ᵗ (numbers of the step, computed once by the optimizer).
-    Arrays are updated in place (``m *= β1`` changes m's memory); numbers are simply replaced.
+    bias_correction2_sqrt = √(1 − β2ᵗ) (numbers of the step, computed once by the optimizer).
+    The booleans are the options, fixed for a kernel. Arrays are updated in place where the
+    code says so (``m *= β1``); the caller writes back whatever comes back as a new value.
     """
     g = -grad if maximize else grad
     if decoupled:
         param *= 1 - lr * weight_decay                                # θ ← θ(1 − ηλ)        (AdamW)
-    elif weight_decay != 0:
+    elif has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ           (Adam)
     exp_avg *= beta1
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
@@ -27,17 +28,17 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps
     if amsgrad:
         max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)          # v_max ← max(v_max, v)
     v = max_exp_avg_sq if amsgrad else exp_avg_sq
-    param -= adam_rate(v, lr, eps, bias_correction1, bias_correction2) * exp_avg   # θ ← θ − η·m̂/(√v̂ + ε)
+    param -= adam_rate(v, lr, eps, bias_correction1, bias_correction2_sqrt) * exp_avg  # θ ← θ − η·m̂/(√v̂ + ε)
     return param, exp_avg, exp_avg_sq, max_exp_avg_sq
 
 
-def adam_rate(v, lr, eps, bias_correction1, bias_correction2):
+def adam_rate(v, lr, eps, bias_correction1, bias_correction2_sqrt):
     """The effective learning rate r with θ ← θ − r·m: the same step as η·m̂/(√v̂ + ε).
 
     m̂ = m/(1 − β1ᵗ) and v̂ = v/(1 − β2ᵗ), with the corrections applied to the numbers
     rather than to the arrays: r = η/(1 − β1ᵗ) · c/(√v + ε·c), where c = √(1 − β2ᵗ).
     """
-    c = math.sqrt(bias_correction2)
+    c = bias_correction2_sqrt
     return (lr / bias_correction1 * c) / (sqrt(v) + eps * c)
 
 
@@ -91,14 +92,14 @@ class Adam(Optimizer):
     def rule_arguments(self, group, step, new_state):
         beta1, beta2 = group["betas"]
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    bias_correction1=1 - beta1 ** step, bias_correction2=1 - beta2 ** step,
+                    bias_correction1=1 - beta1 ** step, bias_correction2_sqrt=math.sqrt(1 - beta2 ** step),
                     amsgrad=group["amsgrad"], maximize=group["maximize"],
-                    decoupled=self.decoupled_weight_decay)
+                    decoupled=self.decoupled_weight_decay, has_weight_decay=group["weight_decay"] != 0)
 
     def rate(self, group, state, step):
         beta1, beta2 = group["betas"]
         v = state["max_exp_avg_sq" if group["amsgrad"] else "exp_avg_sq"]
-        return adam_rate(v, group["lr"], group["eps"], 1 - beta1 ** step, 1 - beta2 ** step)
+        return adam_rate(v, group["lr"], group["eps"], 1 - beta1 ** step, math.sqrt(1 - beta2 ** step))
 
 
 class AdamW(Adam):

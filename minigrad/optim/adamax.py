@@ -4,10 +4,11 @@ from minigrad.optim.elementwise import absolute, maximum
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def adamax(param, grad, exp_avg, exp_inf, lr, beta1, beta2, eps, weight_decay, bias_correction1, maximize):
-    """One Adamax step on arrays (updated in place) or numbers; returns θ, m and u (bias_correction1 = 1 − β1ᵗ)."""
+def adamax(param, grad, exp_avg, exp_inf, *, lr, beta1, beta2, eps, weight_decay, bias_correction1, maximize,
+           has_weight_decay):
+    """One Adamax step; returns θ, m and u, updated (bias_correction1 = 1 − β1ᵗ)."""
     g = -grad if maximize else grad
-    if weight_decay != 0:
+    if has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ
     exp_avg *= beta1
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
@@ -63,7 +64,8 @@ class Adamax(Optimizer):
     def rule_arguments(self, group, step, new_state):
         beta1, beta2 = group["betas"]
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    bias_correction1=1 - beta1 ** step, maximize=group["maximize"])
+                    bias_correction1=1 - beta1 ** step, maximize=group["maximize"],
+                    has_weight_decay=group["weight_decay"] != 0)
 
     def rate(self, group, state, step):
         return adamax_rate(state["exp_inf"], group["lr"], 1 - group["betas"][0] ** step)

@@ -82,11 +82,12 @@ class FlatGroup:
             start += n
         self.size = start
         self.values = None
-        if self.params:
-            self.values = backend.full_aligned(self.size, 0, backend.dtype(self.dtype))
-            self.values[...] = xp.concat([xp.reshape(p._array, (-1,)) for p in self.params])
-        for p, a in zip(self.params, self.starts):
-            p.data = Tensor._wrap(xp.reshape(self.values[a:a + p.numel()], p.shape), self.device)
+        with backend.context():                          # CuPy makes arrays on the current GPU: the group's
+            if self.params:
+                self.values = backend.full_aligned(self.size, 0, backend.dtype(self.dtype))
+                self.values[...] = xp.concat([xp.reshape(p._array, (-1,)) for p in self.params])
+            for p, a in zip(self.params, self.starts):
+                p.data = Tensor._wrap(xp.reshape(self.values[a:a + p.numel()], p.shape), self.device)
         self._views = [p._array for p in self.params]
         self.state = {}                                  # name -> flat array
         self.steps = [0] * len(self.params)              # t, per parameter
@@ -118,10 +119,14 @@ class FlatGroup:
         return Tensor._wrap(self.state_view(name, i, None), self.device)
 
     def state_view(self, name, i, fill):
+        """Parameter i's slice of state ``name``, or a new array of ``fill`` where the state does not exist yet."""
         array = self.state.get(name)
+        p = self.params[i]
         if array is None:
-            return fill
-        p, a = self.params[i], self.starts[i]
+            backend = self.device.backend
+            with backend.context():
+                return self.xp.full(p.shape, fill, dtype=self.values.dtype, device=backend.array_device)
+        a = self.starts[i]
         return self.xp.reshape(array[a:a + p.numel()], p.shape)
 
     def step_tensor(self, i):
@@ -145,7 +150,8 @@ class FlatGroup:
         """Copy a saved state tensor into parameter i's slice (moved to this device and dtype)."""
         p, a = self.params[i], self.starts[i]
         moved = value.detach().to(self.device).to(self.dtype)
-        self.state[name][a:a + p.numel()] = self.xp.reshape(moved._array, (-1,))
+        with self.device.backend.context():
+            self.state[name][a:a + p.numel()] = self.xp.reshape(moved._array, (-1,))
 
     def adopt_state(self, i, entry, initial):
         """Take parameter i's state from an ``optimizer.state`` entry (e.g. after the parameter moved)."""
@@ -208,12 +214,13 @@ class FlatGroup:
     def update_ratios(self, before, updated):
         """‖Δθ‖/‖θ‖ of the last step, per updated parameter."""
         xp, ratios = self.xp, {}
-        for i in updated:
-            p, a = self.params[i], self.starts[i]
-            old = before[a:a + p.numel()]
-            delta = float(xp.sum((self.values[a:a + p.numel()] - old) ** 2)) ** 0.5
-            weight = float(xp.sum(old * old)) ** 0.5
-            ratios[p] = delta / weight if weight > 0 else math.inf
+        with self.device.backend.context():
+            for i in updated:
+                p, a = self.params[i], self.starts[i]
+                old = before[a:a + p.numel()]
+                delta = float(xp.sum((self.values[a:a + p.numel()] - old) ** 2)) ** 0.5
+                weight = float(xp.sum(old * old)) ** 0.5
+                ratios[p] = delta / weight if weight > 0 else math.inf
         return ratios
 
     def as_tensor(self, rate, i):
@@ -256,15 +263,20 @@ class _Block:
     def __init__(self, flat, a, b, grad):
         self.flat, self.a, self.b, self.grad = flat, a, b, grad
 
-    def apply(self, rule, arguments, kernel, state_names):
-        """θ, *state ← rule(θ, g, *state, **arguments), in place; absent state is passed as 0 and not kept."""
+    def update(self, rule, arguments, kernel, state_names):
+        """θ, *state ← rule(θ, g, *state, **arguments), each array written once; absent state is passed as None.
+
+        The rule updates some arrays in place (``m *= β1``) and returns every value; what comes
+        back as a new array (AMSGrad's maximum, SGD's first momentum buffer) is written into its
+        place here. A compiled kernel writes each array once itself.
+        """
         flat, a, b = self.flat, self.a, self.b
         param = flat.values[a:b]
-        states = [flat.state[name][a:b] if name in flat.state else 0.0 for name in state_names]
+        states = [flat.state[name][a:b] if name in flat.state else None for name in state_names]
         if kernel is not None:
             kernel(param, self.grad, *states, **arguments)
             return
-        new_param, *new_states = rule(param, self.grad, *states, **arguments)
-        for name, target, value in zip(("param", *state_names), (param, *states), (new_param, *new_states)):
-            if value is not target and (name == "param" or name in flat.state):
-                target[...] = value                      # the rule made a new array rather than updating in place
+        results = rule(param, self.grad, *states, **arguments)
+        for target, value in zip((param, *states), results):
+            if target is not None and value is not target:
+                target[...] = value

@@ -6,9 +6,9 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def nadam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, bias_correction2, mu, mu_next,
-          mu_product, mu_product_next, decoupled, maximize):
-    """One NAdam step on arrays (updated in place) or numbers; returns θ, m and v.
+def nadam(param, grad, exp_avg, exp_avg_sq, *, lr, beta1, beta2, eps, weight_decay, bias_correction2, mu, mu_next,
+          mu_product, mu_product_next, decoupled, maximize, has_weight_decay):
+    """One NAdam step; returns θ, m and v, updated.
 
     ``mu`` = μ_t, ``mu_next`` = μ_{t+1}, ``mu_product`` = Π_{i≤t} μ_i and ``mu_product_next``
     = Π_{i≤t+1} μ_i are the step's momentum numbers and bias_correction2 = 1 − β2ᵗ (the
@@ -17,7 +17,7 @@ def nadam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
     g = -grad if maximize else grad
     if decoupled:
         param *= 1 - lr * weight_decay                                # θ ← θ(1 − γλ)
-    elif weight_decay != 0:
+    elif has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ
     exp_avg *= beta1
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
@@ -88,7 +88,8 @@ class NAdam(Optimizer):
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                     bias_correction2=1 - beta2 ** step, mu=mu, mu_next=mu_next, mu_product=mu_product,
                     mu_product_next=mu_product * mu_next,
-                    decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
+                    decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
+                    has_weight_decay=group["weight_decay"] != 0)
 
     def rate(self, group, state, step):
         return nadam_rate(state["exp_avg_sq"], group["lr"], group["eps"], 1 - group["betas"][1] ** step)

@@ -21,6 +21,7 @@ import math
 
 from minigrad import accel
 from minigrad.autograd.grad_mode import enable_grad, no_grad
+from minigrad.optim.elementwise import array_math, bound
 from minigrad.optim.flat import FlatStorage
 from minigrad.tensor import Tensor
 
@@ -158,12 +159,15 @@ class Optimizer:
         if not flat.has_state(updated, names):
             for i in updated:
                 self._ensure_state(group, flat, i, names)
-        before = flat.values_copy() if self.track_updates else None
-        kernel = self._kernel(group, flat)
-        for run in flat.runs(updated, names):
-            arguments = self.rule_arguments(group, run.step, run.new_state)
-            for block in run.blocks(kernel):
-                block.apply(self.rule, arguments, kernel, self.rule_state)
+        backend = flat.device.backend
+        with backend.context():                          # CuPy computes on the current GPU: make it the group's
+            before = flat.values_copy() if self.track_updates else None
+            kernel = self._kernel(group, flat)
+            rule = bound(self.rule, array_math(flat.xp), owner=flat.xp)    # the rule over this device's arrays
+            for run in flat.runs(updated, names):
+                arguments = self.rule_arguments(group, run.step, run.new_state)
+                for block in run.blocks(kernel):
+                    block.update(rule, arguments, kernel, self.rule_state)
         flat.finish_step(updated, names)
         if before is not None:
             self.last_update_ratio.update(flat.update_ratios(before, updated))
@@ -222,10 +226,12 @@ class Optimizer:
             for index, group in enumerate(self.param_groups):
                 names = self.state_names(group)
                 for flat in self._storage.groups(self, index):
-                    for i, p in enumerate(flat.params):
-                        state = {name: flat.state_view(name, i, self.initial_state(group, name)) for name in names}
-                        step = max(flat.steps[i], 1)
-                        rates[p] = flat.as_tensor(self.rate(group, state, step), i)
+                    rate = bound(type(self).rate, array_math(flat.xp), owner=flat.xp)  # over this device's arrays
+                    with flat.device.backend.context():
+                        for i, p in enumerate(flat.params):
+                            state = {name: flat.state_view(name, i, self.initial_state(group, name)) for name in names}
+                            step = max(flat.steps[i], 1)
+                            rates[p] = flat.as_tensor(rate(self, group, state, step), i)
         return rates
 
     # ================================================================== saving and restoring

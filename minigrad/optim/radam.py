@@ -6,32 +6,33 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
-def radam(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2,
-          rectify, rectification, decoupled, maximize):
-    """One RAdam step on arrays (updated in place) or numbers; returns θ, m and v.
+def radam(param, grad, exp_avg, exp_avg_sq, *, lr, beta1, beta2, eps, weight_decay, bias_correction1,
+          bias_correction2_sqrt, rectify, rectification, decoupled, maximize, has_weight_decay):
+    """One RAdam step; returns θ, m and v, updated.
 
-    ``rectify`` says whether ρ_t > 5 this step, ``rectification`` is r_t; bias_correction1 = 1 − β1ᵗ,
-    bias_correction2 = 1 − β2ᵗ (all numbers of the step, from the optimizer).
+    ``rectify`` says whether ρ_t > 5 this step (an option: it picks one of two kernels),
+    ``rectification`` is r_t; bias_correction1 = 1 − β1ᵗ, bias_correction2_sqrt = √(1 − β2ᵗ)
+    (numbers of the step, from the optimizer).
     """
     g = -grad if maximize else grad
     if decoupled:
         param *= 1 - lr * weight_decay                                # θ ← θ(1 − γλ)
-    elif weight_decay != 0:
+    elif has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ
     exp_avg *= beta1
     exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * (g * g)                               # v ← β2·v + (1 − β2)·g²
     m_hat = exp_avg / bias_correction1                                # m̂ ← m/(1 − β1ᵗ)
-    rate = radam_rate(exp_avg_sq, lr, eps, bias_correction2, rectify, rectification)
+    rate = radam_rate(exp_avg_sq, lr, eps, bias_correction2_sqrt, rectify, rectification)
     param -= rate * m_hat                                             # θ ← θ − γ·m̂·(r_t·l_t, or 1)
     return param, exp_avg, exp_avg_sq
 
 
-def radam_rate(exp_avg_sq, lr, eps, bias_correction2, rectify, rectification):
+def radam_rate(exp_avg_sq, lr, eps, bias_correction2_sqrt, rectify, rectification):
     """The effective learning rate: γ·r_t·l_t with l_t = √(1 − β2ᵗ)/(√v + ε) once rectified, else γ (plain momentum)."""
     if rectify:
-        return lr * rectification * math.sqrt(bias_correction2) / (sqrt(exp_avg_sq) + eps)
+        return lr * rectification * bias_correction2_sqrt / (sqrt(exp_avg_sq) + eps)
     return lr
 
 
@@ -87,14 +88,15 @@ class RAdam(Optimizer):
         beta1, beta2 = group["betas"]
         rectify, rectification = _rectification(beta2, step)
         return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    bias_correction1=1 - beta1 ** step, bias_correction2=1 - beta2 ** step,
+                    bias_correction1=1 - beta1 ** step, bias_correction2_sqrt=math.sqrt(1 - beta2 ** step),
                     rectify=rectify, rectification=rectification,
-                    decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
+                    decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
+                    has_weight_decay=group["weight_decay"] != 0)
 
     def rate(self, group, state, step):
         beta1, beta2 = group["betas"]
         rectify, rectification = _rectification(beta2, step)
-        return radam_rate(state["exp_avg_sq"], group["lr"], group["eps"], 1 - beta2 ** step, rectify,
+        return radam_rate(state["exp_avg_sq"], group["lr"], group["eps"], math.sqrt(1 - beta2 ** step), rectify,
                           rectification) / (1 - beta1 ** step)
 
 

@@ -4,11 +4,11 @@ from minigrad.optim.elementwise import sqrt
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
-def rmsprop(param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, eps, weight_decay, momentum, centered,
-            maximize):
-    """One RMSprop step on arrays (updated in place) or numbers; returns θ, v, b and ḡ."""
+def rmsprop(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps, weight_decay, momentum, centered,
+            maximize, has_weight_decay, has_momentum):
+    """One RMSprop step; returns θ, v, b and ḡ, updated (b, ḡ are None when their option is off)."""
     g = -grad if maximize else grad
-    if weight_decay != 0:
+    if has_weight_decay:
         g = g + weight_decay * param                                  # g ← g + λθ
     square_avg *= alpha
     square_avg += (1 - alpha) * (g * g)                               # v ← α·v + (1 − α)·g²
@@ -16,7 +16,7 @@ def rmsprop(param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, eps, 
         grad_avg *= alpha
         grad_avg += (1 - alpha) * g                                   # ḡ ← α·ḡ + (1 − α)·g
     d = rmsprop_denominator(square_avg, grad_avg, eps, centered)      # d ← √v + ε, or √(v − ḡ²) + ε
-    if momentum > 0:
+    if has_momentum:
         momentum_buffer *= momentum
         momentum_buffer += g / d                                      # b ← μ·b + g/d
         param -= lr * momentum_buffer                                 # θ ← θ − η·b
@@ -81,8 +81,9 @@ class RMSprop(Optimizer):
 
     def rule_arguments(self, group, step, new_state):
         return dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                    momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
+                    momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"],
+                    has_weight_decay=group["weight_decay"] != 0, has_momentum=group["momentum"] > 0)
 
     def rate(self, group, state, step):
-        return group["lr"] / rmsprop_denominator(state["square_avg"], state.get("grad_avg", 0.0), group["eps"],
+        return group["lr"] / rmsprop_denominator(state["square_avg"], state.get("grad_avg"), group["eps"],
                                                  group["centered"])

@@ -3,17 +3,19 @@
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
-def sgd(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, maximize, new_buffer):
-    """One SGD step on arrays (or numbers); returns θ and the momentum buffer b, updated.
+def sgd(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov, maximize, new_buffer,
+        has_weight_decay, has_momentum):
+    """One SGD step; returns θ and the momentum buffer b, updated (b is None without momentum).
 
     The symbols are those of ``SGD``'s docstring: param = θ, grad = ∇J(θ), lr = η,
-    momentum = μ, dampening = τ, weight_decay = λ. Arrays are updated in place; numbers
-    are simply replaced.
+    momentum = μ, dampening = τ, weight_decay = λ. The booleans are the options, fixed for
+    a kernel (``new_buffer``: the buffer's first step). Arrays are updated in place where the
+    code says so; the caller writes back whatever comes back as a new value.
     """
     g = -grad if maximize else grad
-    if weight_decay != 0:
+    if has_weight_decay:
         g = g + weight_decay * param                          # g ← g + λθ
-    if momentum != 0:
+    if has_momentum:
         if new_buffer:
             momentum_buffer = g                               # b ← g on the buffer's first step
         else:
@@ -78,7 +80,8 @@ class SGD(Optimizer):
     def rule_arguments(self, group, step, new_state):
         return dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                     weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"],
-                    new_buffer=new_state)
+                    new_buffer=new_state, has_weight_decay=group["weight_decay"] != 0,
+                    has_momentum=group["momentum"] != 0)
 
     def rate(self, group, state, step):
         return group["lr"]
