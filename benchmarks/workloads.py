@@ -75,7 +75,7 @@ class MinigradRun:
         self.optimizer = (optim.Adam(params, lr=w.lr, fused=fused) if w.optimizer == "adam"
                           else optim.SGD(params, lr=w.lr, momentum=0.9, fused=fused))
         self.x, self.y = minigrad.tensor(x, device=device), minigrad.tensor(y, device=device)
-        self.synchronize = (lambda: minigrad.cuda.synchronize()) if device != "cpu" else (lambda: None)
+        self.synchronize = (lambda: minigrad.cuda.synchronize()) if device.startswith("cuda") else (lambda: None)
 
     def step(self):
         self.optimizer.zero_grad()

@@ -1,5 +1,6 @@
 """What the commands share: options, checks that turn misuse into one clear line, progress, output folders."""
 
+import argparse
 import math
 import os
 import sys
@@ -77,6 +78,13 @@ def int_list(text):
     return sizes
 
 
+def device_name(text):
+    """A device for --device: cpu, cuda, cuda:N, or the strict test devices (which stand in for GPUs)."""
+    if text in ("cpu", "cuda", "strict:1", "strict:2") or (text.startswith("cuda:") and text[5:].isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"invalid device {text!r} (choose cpu, cuda, cuda:N, strict:1 or strict:2)")
+
+
 def add_data_arguments(parser, seed=True, device=True):
     """The options that describe the data and the model (every command that builds one; sweep has --seeds and
     runs on the CPU's cores)."""
@@ -87,7 +95,8 @@ def add_data_arguments(parser, seed=True, device=True):
     parser.add_argument("--activation", default="relu", choices=list(ACTIVATIONS), help="the hidden layers' activation")
     parser.add_argument("--batch-size", type=at_least(1, "--batch-size"), default=32, help="samples per step")
     if device:
-        parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (cuda needs CuPy)")
+        parser.add_argument("--device", type=device_name, default="cpu",
+                            help="where to train: cpu, cuda or cuda:N (needs CuPy), or a strict test device strict:1|2")
     if seed:
         parser.add_argument("--seed", type=at_least(0, "--seed"), default=0,
                             help="seeds the data, the initial weights and the shuffles")
