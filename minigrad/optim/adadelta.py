@@ -1,19 +1,15 @@
 """Adadelta: the method that removes η, by measuring the step in the units of past steps."""
 
-from minigrad.optim.elementwise import sqrt
+from minigrad.optim.elementwise import gradient, moving_average, sqrt
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
 def adadelta(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize, has_weight_decay):
     """One Adadelta step; returns θ, v and u, updated."""
-    g = -grad if maximize else grad
-    if has_weight_decay:
-        g = g + weight_decay * param                                  # g ← g + λθ
-    square_avg *= rho
-    square_avg += (1 - rho) * (g * g)                                 # v ← ρ·v + (1 − ρ)·g²
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay)   # g ← ±∇J(θ) + λθ
+    square_avg = moving_average(square_avg, g * g, rho)               # v ← ρ·v + (1 − ρ)·g²
     delta = adadelta_ratio(square_avg, acc_delta, eps) * g            # Δ ← √(u + ε)/√(v + ε) · g
-    acc_delta *= rho
-    acc_delta += (1 - rho) * (delta * delta)                          # u ← ρ·u + (1 − ρ)·Δ²
+    acc_delta = moving_average(acc_delta, delta * delta, rho)         # u ← ρ·u + (1 − ρ)·Δ²
     param -= lr * delta                                               # θ ← θ − γ·Δ
     return param, square_avg, acc_delta
 

@@ -1,14 +1,12 @@
 """Adagrad: a per-element learning rate that shrinks with the sum of squared gradients."""
 
-from minigrad.optim.elementwise import sqrt
+from minigrad.optim.elementwise import gradient, sqrt
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
 def adagrad(param, grad, state_sum, *, lr, lr_decay, weight_decay, eps, step, maximize, has_weight_decay):
     """One Adagrad step; returns θ and s (``state_sum``: PyTorch's "sum"), updated."""
-    g = -grad if maximize else grad
-    if has_weight_decay:
-        g = g + weight_decay * param                                  # g ← g + λθ
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay)   # g ← ±∇J(θ) + λθ
     state_sum += g * g                                                # s ← s + g²
     param -= adagrad_rate(state_sum, lr, lr_decay, eps, step) * g     # θ ← θ − η_t·g/(√s + ε)
     return param, state_sum

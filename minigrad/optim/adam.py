@@ -2,7 +2,7 @@
 
 import math
 
-from minigrad.optim.elementwise import maximum, sqrt
+from minigrad.optim.elementwise import gradient, maximum, moving_average, sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
@@ -16,15 +16,11 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2, 
     The booleans are the options, fixed for a kernel. Arrays are updated in place where the
     code says so (``m *= β1``); the caller writes back whatever comes back as a new value.
     """
-    g = -grad if maximize else grad
     if decoupled:
         param *= 1 - lr * weight_decay                                # θ ← θ(1 − ηλ)        (AdamW)
-    elif has_weight_decay:
-        g = g + weight_decay * param                                  # g ← g + λθ           (Adam)
-    exp_avg *= beta1
-    exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * (g * g)                               # v ← β2·v + (1 − β2)·g²
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay and not decoupled)   # g ← ±∇J(θ) + λθ (Adam)
+    exp_avg = moving_average(exp_avg, g, beta1)                       # m ← β1·m + (1 − β1)·g
+    exp_avg_sq = moving_average(exp_avg_sq, g * g, beta2)             # v ← β2·v + (1 − β2)·g²
     if amsgrad:
         max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)          # v_max ← max(v_max, v)
     v = max_exp_avg_sq if amsgrad else exp_avg_sq

@@ -1,17 +1,14 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their root-mean-square."""
 
-from minigrad.optim.elementwise import absolute, maximum
+from minigrad.optim.elementwise import absolute, gradient, maximum, moving_average
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
 def adamax(param, grad, exp_avg, exp_inf, *, lr, beta1, beta2, eps, weight_decay, bias_correction1, maximize,
            has_weight_decay):
     """One Adamax step; returns θ, m and u, updated (bias_correction1 = 1 − β1ᵗ)."""
-    g = -grad if maximize else grad
-    if has_weight_decay:
-        g = g + weight_decay * param                                  # g ← g + λθ
-    exp_avg *= beta1
-    exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay)   # g ← ±∇J(θ) + λθ
+    exp_avg = moving_average(exp_avg, g, beta1)                       # m ← β1·m + (1 − β1)·g
     exp_inf = maximum(beta2 * exp_inf, absolute(g) + eps)             # u ← max(β2·u, |g| + ε)
     param -= adamax_rate(exp_inf, lr, bias_correction1) * exp_avg     # θ ← θ − γ/(1 − β1ᵗ)·m/u
     return param, exp_avg, exp_inf

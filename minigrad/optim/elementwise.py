@@ -1,4 +1,10 @@
-"""The math an update rule uses beyond arithmetic, and how whoever runs a rule binds it.
+"""The pieces update rules share, the math they use beyond arithmetic, and how whoever runs a rule binds it.
+
+Every rule starts from the same gradient (``gradient``: ascent or descent, plus
+the L2 term) and keeps moving averages (``moving_average``: Adam's moments,
+RMSprop's and Adadelta's squares); optax composes its optimizers from such
+small transformations, and here the rules call them so each reads like its
+docstring's algorithm.
 
 An update rule (``sgd``, ``adam``, …) is arithmetic on its arguments plus three
 functions: ``sqrt``, ``maximum`` and ``absolute``. In the rule's module they are
@@ -22,6 +28,19 @@ maximum = max               # the larger of a and b
 absolute = abs              # |x|
 
 MATH_NAMES = ("sqrt", "maximum", "absolute")
+
+
+def gradient(grad, param, weight_decay, maximize, has_weight_decay):
+    """g ← ∇J(θ), or −∇J(θ) to maximize; plus λθ (the gradient of ½λ‖θ‖²) when weight decay is on."""
+    g = -grad if maximize else grad
+    return g + weight_decay * param if has_weight_decay else g
+
+
+def moving_average(average, value, decay):
+    """average ← decay·average + (1 − decay)·value; an array is updated in place (and returned)."""
+    average *= decay
+    average += (1 - decay) * value
+    return average
 _bound = {}                 # (function, id of the math functions' owner) -> its bound copy
 
 

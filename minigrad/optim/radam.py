@@ -2,7 +2,7 @@
 
 import math
 
-from minigrad.optim.elementwise import sqrt
+from minigrad.optim.elementwise import gradient, moving_average, sqrt
 from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
 
 
@@ -14,15 +14,11 @@ def radam(param, grad, exp_avg, exp_avg_sq, *, lr, beta1, beta2, eps, weight_dec
     ``rectification`` is r_t; bias_correction1 = 1 − β1ᵗ, bias_correction2_sqrt = √(1 − β2ᵗ)
     (numbers of the step, from the optimizer).
     """
-    g = -grad if maximize else grad
     if decoupled:
         param *= 1 - lr * weight_decay                                # θ ← θ(1 − γλ)
-    elif has_weight_decay:
-        g = g + weight_decay * param                                  # g ← g + λθ
-    exp_avg *= beta1
-    exp_avg += (1 - beta1) * g                                        # m ← β1·m + (1 − β1)·g
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * (g * g)                               # v ← β2·v + (1 − β2)·g²
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay and not decoupled)   # g ← ±∇J(θ) + λθ
+    exp_avg = moving_average(exp_avg, g, beta1)                       # m ← β1·m + (1 − β1)·g
+    exp_avg_sq = moving_average(exp_avg_sq, g * g, beta2)             # v ← β2·v + (1 − β2)·g²
     m_hat = exp_avg / bias_correction1                                # m̂ ← m/(1 − β1ᵗ)
     rate = radam_rate(exp_avg_sq, lr, eps, bias_correction2_sqrt, rectify, rectification)
     param -= rate * m_hat                                             # θ ← θ − γ·m̂·(r_t·l_t, or 1)

@@ -1,20 +1,16 @@
 """RMSprop: divide the gradient by a decaying average of its recent magnitude."""
 
-from minigrad.optim.elementwise import sqrt
+from minigrad.optim.elementwise import gradient, moving_average, sqrt
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
 def rmsprop(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps, weight_decay, momentum, centered,
             maximize, has_weight_decay, has_momentum):
     """One RMSprop step; returns θ, v, b and ḡ, updated (b, ḡ are None when their option is off)."""
-    g = -grad if maximize else grad
-    if has_weight_decay:
-        g = g + weight_decay * param                                  # g ← g + λθ
-    square_avg *= alpha
-    square_avg += (1 - alpha) * (g * g)                               # v ← α·v + (1 − α)·g²
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay)   # g ← ±∇J(θ) + λθ
+    square_avg = moving_average(square_avg, g * g, alpha)             # v ← α·v + (1 − α)·g²
     if centered:
-        grad_avg *= alpha
-        grad_avg += (1 - alpha) * g                                   # ḡ ← α·ḡ + (1 − α)·g
+        grad_avg = moving_average(grad_avg, g, alpha)                 # ḡ ← α·ḡ + (1 − α)·g
     d = rmsprop_denominator(square_avg, grad_avg, eps, centered)      # d ← √v + ε, or √(v − ḡ²) + ε
     if has_momentum:
         momentum_buffer *= momentum

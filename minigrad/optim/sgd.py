@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
 
+from minigrad.optim.elementwise import gradient
 from minigrad.optim.optimizer import Optimizer, check_non_negative
 
 
@@ -12,9 +13,7 @@ def sgd(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, 
     a kernel (``new_buffer``: the buffer's first step). Arrays are updated in place where the
     code says so; the caller writes back whatever comes back as a new value.
     """
-    g = -grad if maximize else grad
-    if has_weight_decay:
-        g = g + weight_decay * param                          # g ← g + λθ
+    g = gradient(grad, param, weight_decay, maximize, has_weight_decay)   # g ← ±∇J(θ) + λθ
     if has_momentum:
         if new_buffer:
             momentum_buffer = g                               # b ← g on the buffer's first step
