@@ -6,13 +6,18 @@ standard — and asks the backend by name for the few things the standard does
 not cover:
 
 =================  ======================================================
+``dtype``          the library's dtype for a minigrad dtype
 ``asarray``        host data (or another device's array) as an array here
+``adopt``          an op's result as the array a tensor keeps (NumPy: 0-d)
 ``to_host``        an array here as a NumPy array
+``context``        the device context work must run in (the current GPU)
+``synchronize``    wait for the device's queued work
 ``scatter_add``    ``target[index] += values`` with repeated indices adding up
 ``erf``            the error function, elementwise
-``context``        the device context work must run in (a GPU ordinal)
 ``is_view``        whether an op's result shares its input's memory
 ``is_writeable``   whether an array may be written in place
+``owns_memory``    whether an array may be kept as a ``.grad`` as it is
+``full_aligned``   a long-lived flat buffer starting on a cache line
 =================  ======================================================
 
 Each backend subclasses ``Backend`` and fills in these few methods; the

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 from minigrad import _dtype
 from minigrad.ops import primitives as P
-from minigrad.ops.pointwise import _as_bool, _constant, abs, exp, log, sqrt, where
+from minigrad.ops.pointwise import _as_bool, _constant, abs, exp, log, maximum, minimum, sqrt, where
 from minigrad.ops.validate import (
     DTypeError, ShapeError, check_tensor, floating_only, fmt, is_tensor, normalize_dim, normalize_dims,
 )
@@ -141,8 +141,6 @@ def _extreme(input, dim, keepdim, largest):
     name = "max" if largest else "min"
     check_tensor(input, name)
     if is_tensor(dim):
-        from minigrad.ops.pointwise import maximum, minimum
-
         return (maximum if largest else minimum)(input, dim)
     if dim is None:
         return (amax if largest else amin)(input)
