@@ -1,19 +1,19 @@
-"""Flat storage: a parameter group's tensors end to end in one array, so one call of the rule updates many.
+"""Flat storage: a parameter group's state end to end in one array, so one call of the rule updates many.
 
 A ``FlatGroup`` holds the parameters of one group that share a device and a
-dtype. Their values are copied into one flat array and each parameter's
-``data`` becomes a view of its slice (``p.data = …``, PyTorch's public way),
-so updating the flat array updates every parameter in place. Optimizer state
-(exp_avg, …) lives in flat arrays of the same layout; ``optimizer.state[p]``
-holds views of them, under PyTorch's names.
+dtype. Their optimizer state (exp_avg, …) lives in flat arrays, parameter
+after parameter; ``optimizer.state[p]`` holds views of them, under PyTorch's
+names. The parameters keep their own memory, as in PyTorch: a view of one
+(``p.detach()``, ``.numpy()``, an early ``state_dict()``) sees every update.
 
 At ``step()`` the parameters with a gradient are grouped into *runs*:
-consecutive parameters at the same step count. A run of small parameters
-gets its gradients joined into one array (a small copy) and is updated in one
-call of the rule; a large parameter is its own run and reads its ``.grad``
-directly. Without a compiled kernel a run is cut into blocks of ``BLOCK``
-elements, so that the dozen array operations of a rule like Adam's work in
-the processor's cache rather than in main memory.
+consecutive parameters at the same step count. A large parameter is its own
+run and is updated where it lives. A run of small parameters has its values
+and gradients gathered into one array each (small copies), is updated in one
+call of the rule, and its values are written back. Without a compiled kernel a
+run is cut into blocks of ``BLOCK`` elements, so that the dozen array
+operations of a rule like Adam's work in the processor's cache rather than in
+main memory.
 
 If something replaces a parameter's memory (``module.to(...)``, ``p.data = …``)
 the group is rebuilt from ``optimizer.state``, which moves the state along.
@@ -81,14 +81,9 @@ class FlatGroup:
             self.starts.append(start)
             start += n
         self.size = start
-        self.values = None
-        with backend.context():                          # CuPy makes arrays on the current GPU: the group's
-            if self.params:
-                self.values = backend.full_aligned(self.size, 0, backend.dtype(self.dtype))
-                self.values[...] = xp.concat([xp.reshape(p._array, (-1,)) for p in self.params])
-            for p, a in zip(self.params, self.starts):
-                p.data = Tensor._wrap(xp.reshape(self.values[a:a + p.numel()], p.shape), self.device)
-        self._views = [p._array for p in self.params]
+        self.value_dtype = backend.dtype(self.dtype)
+        self._arrays = [p._array for p in self.params]   # each parameter's memory, as the group found it
+        self._gathered = None                            # where runs of small parameters are gathered (made once)
         self.state = {}                                  # name -> flat array
         self.steps = [0] * len(self.params)              # t, per parameter
         self._new = set()                                # (name, index) of state buffers created but not yet used
@@ -98,11 +93,17 @@ class FlatGroup:
         self._complete = None                            # (updated, names) whose state is known to exist
 
     def intact(self):
-        """Whether every parameter still lives in this group's flat array."""
-        for p, view in zip(self.params, self._views):
-            if p._array is not view:
+        """Whether every parameter still has the memory it had when the group was built."""
+        for p, array in zip(self.params, self._arrays):
+            if p._array is not array:
                 return False
         return True
+
+    def gather_buffer(self):
+        """The array small parameters' values are gathered into for one call of the rule (on a cache line)."""
+        if self._gathered is None:
+            self._gathered = self.device.backend.full_aligned(self.size, 0, self.value_dtype)
+        return self._gathered
 
     # ------------------------------------------------------------------ state
     def state_array(self, name, fill):
@@ -111,7 +112,7 @@ class FlatGroup:
         if array is None:
             backend = self.device.backend
             with backend.context():
-                array = self.state[name] = backend.full_aligned(self.size, fill, self.values.dtype)
+                array = self.state[name] = backend.full_aligned(self.size, fill, self.value_dtype)
         return array
 
     def state_tensor(self, name, i):
@@ -125,7 +126,7 @@ class FlatGroup:
         if array is None:
             backend = self.device.backend
             with backend.context():
-                return self.xp.full(p.shape, fill, dtype=self.values.dtype, device=backend.array_device)
+                return self.xp.full(p.shape, fill, dtype=self.value_dtype, device=backend.array_device)
         a = self.starts[i]
         return self.xp.reshape(array[a:a + p.numel()], p.shape)
 
@@ -209,7 +210,8 @@ class FlatGroup:
 
     # ------------------------------------------------------------------ seeing the learning rate
     def values_copy(self):
-        return self.xp.asarray(self.values, copy=True)
+        """Every parameter's values, end to end, copied."""
+        return self.xp.concat([self.xp.reshape(p._array, (-1,)) for p in self.params])
 
     def update_ratios(self, before, updated):
         """‖Δθ‖/‖θ‖ of the last step, per updated parameter."""
@@ -218,7 +220,7 @@ class FlatGroup:
             for i in updated:
                 p, a = self.params[i], self.starts[i]
                 old = before[a:a + p.numel()]
-                delta = float(xp.sum((self.values[a:a + p.numel()] - old) ** 2)) ** 0.5
+                delta = float(xp.sum((xp.reshape(p._array, (-1,)) - old) ** 2)) ** 0.5
                 weight = float(xp.sum(old * old)) ** 0.5
                 ratios[p] = delta / weight if weight > 0 else math.inf
         return ratios
@@ -228,7 +230,7 @@ class FlatGroup:
         p = self.params[i]
         backend = self.device.backend
         if not hasattr(rate, "shape"):
-            rate = self.xp.full(p.shape, rate, dtype=self.values.dtype, device=backend.array_device)
+            rate = self.xp.full(p.shape, rate, dtype=self.value_dtype, device=backend.array_device)
         return Tensor._wrap(self.xp.asarray(self.xp.broadcast_to(rate, p.shape), copy=True), self.device)
 
 
@@ -242,10 +244,35 @@ class _Run:
     def extend(self, i, n):
         self.stop, self.size = i + 1, self.size + n
 
-    def blocks(self, kernel):
-        """The run as (param, grad, state) array slices: whole for a compiled kernel, else cache-sized blocks."""
+    def values(self):
+        """The run's parameter values as one flat array: the parameter's own memory, or a gathered copy."""
         flat = self.flat
         xp = flat.xp
+        if self.stop - self.start == 1:
+            array = flat.params[self.start]._array
+            own = xp.reshape(array, (-1,))
+            if flat.device.backend.is_view(own, array):
+                return own, False                        # updated where it lives
+        begin, end = flat.starts[self.start], flat.starts[self.start] + self.size
+        gathered = flat.gather_buffer()[begin:end]
+        gathered[...] = xp.concat([xp.reshape(p._array, (-1,)) for p in flat.params[self.start:self.stop]])
+        return gathered, True
+
+    def write_back(self, gathered):
+        """Each parameter's slice of the gathered values into its own memory."""
+        flat = self.flat
+        offset = flat.starts[self.start]
+        for i in range(self.start, self.stop):
+            a = flat.starts[i] - offset
+            target = flat.params[i]._array
+            target[...] = flat.xp.reshape(gathered[a:a + flat.sizes[i]], target.shape)
+
+    def update(self, rule, arguments, kernel, state_names):
+        """θ, *state ← rule(θ, g, *state, **arguments) over the run: whole for a compiled kernel, else in
+        cache-sized blocks; gathered values go back into the parameters afterwards."""
+        flat = self.flat
+        xp = flat.xp
+        values, gathered = self.values()
         if self.stop - self.start == 1:
             grad = xp.reshape(flat._grads[self.start], (-1,))
         else:
@@ -254,14 +281,17 @@ class _Run:
         step = self.size if kernel is not None else BLOCK
         for offset in range(0, self.size, step):
             end = min(offset + step, self.size)
-            yield _Block(flat, begin + offset, begin + end, grad[offset:end])
+            _Block(flat, begin + offset, begin + end, values[offset:end], grad[offset:end]).update(
+                rule, arguments, kernel, state_names)
+        if gathered:
+            self.write_back(values)
 
 
 class _Block:
-    """One contiguous slice of the flat arrays, and the gradient for it."""
+    """One contiguous slice of a run: its parameter values and gradient, and the state's slice a … b."""
 
-    def __init__(self, flat, a, b, grad):
-        self.flat, self.a, self.b, self.grad = flat, a, b, grad
+    def __init__(self, flat, a, b, param, grad):
+        self.flat, self.a, self.b, self.param, self.grad = flat, a, b, param, grad
 
     def update(self, rule, arguments, kernel, state_names):
         """θ, *state ← rule(θ, g, *state, **arguments), each array written once; absent state is passed as None.
@@ -270,8 +300,7 @@ class _Block:
         back as a new array (AMSGrad's maximum, SGD's first momentum buffer) is written into its
         place here. A compiled kernel writes each array once itself.
         """
-        flat, a, b = self.flat, self.a, self.b
-        param = flat.values[a:b]
+        flat, a, b, param = self.flat, self.a, self.b, self.param
         states = [flat.state[name][a:b] if name in flat.state else None for name in state_names]
         if kernel is not None:
             kernel(param, self.grad, *states, **arguments)

@@ -165,9 +165,7 @@ class Optimizer:
             kernel = self._kernel(group, flat)
             rule = bound(self.rule, array_math(flat.xp), owner=flat.xp)    # the rule over this device's arrays
             for run in flat.runs(updated, names):
-                arguments = self.rule_arguments(group, run.step, run.new_state)
-                for block in run.blocks(kernel):
-                    block.update(rule, arguments, kernel, self.rule_state)
+                run.update(rule, self.rule_arguments(group, run.step, run.new_state), kernel, self.rule_state)
         flat.finish_step(updated, names)
         if before is not None:
             self.last_update_ratio.update(flat.update_ratios(before, updated))

@@ -5,6 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, optim
+from tests.conftest import to_numpy
 
 ALL = {
     "sgd": lambda p: optim.SGD(p, lr=0.1),
@@ -194,24 +195,33 @@ def test_flat_buffers_survive_module_conversion():
     assert opt.state[model.weight]["exp_avg"].dtype == mg.float64 and opt.state[model.weight]["step"].item() == 2
 
 
-def test_parameters_become_views_of_one_flat_array_and_keep_their_values():
-    mg.set_default_device("cpu")          # looks at NumPy's view bases
+@pytest.mark.parametrize("sizes", [(3, 4, 2), (300, 200, 2)], ids=["small-gathered", "large-in-place"])
+def test_parameters_keep_their_memory_so_earlier_views_see_every_step(sizes):
+    """As in PyTorch, a view of a parameter taken before the first step (detach, numpy, an early state_dict)
+    keeps tracking it: small parameters are gathered and written back, large ones updated where they live."""
     mg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    before = [p.detach().cpu().numpy().copy() for p in model.parameters()]
-    opt = optim.SGD(model.parameters(), lr=0.0)
-    model(mg.randn(5, 3)).sum().backward()
-    opt.step()                                   # lr 0: the storage is built, nothing moves
-    for p, b in zip(model.parameters(), before):
-        np.testing.assert_array_equal(p.detach().cpu().numpy(), b)
-    def memory(a):
-        while a.base is not None:
-            a = a.base
-        return a
-
-    flat = memory(next(model.parameters()).detach().cpu().numpy())
-    assert all(memory(p.detach().cpu().numpy()) is flat for p in model.parameters())
-    assert 26 <= flat.size <= 26 + 16                     # 26 values, after up to a cache line of alignment padding
+    a, b, c = sizes
+    model = nn.Sequential(nn.Linear(a, b), nn.ReLU(), nn.Linear(b, c))
+    params = list(model.parameters())
+    arrays = [p._array for p in params]
+    detached = [p.detach() for p in params]
+    early = model.state_dict()
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        model(mg.randn(5, a)).sum().backward()
+        opt.step()
+    for p, array, d, (name, t) in zip(params, arrays, detached, early.items()):
+        assert p._array is array                                  # the parameter's own memory, updated in place
+        np.testing.assert_array_equal(to_numpy(d), to_numpy(p))
+        np.testing.assert_array_equal(to_numpy(t), to_numpy(p))
+    if params[0].device == "cpu":
+        numpy_view, snapshot = params[0].detach().numpy(), to_numpy(params[0]).copy()
+        opt.zero_grad()
+        model(mg.randn(5, a)).sum().backward()
+        opt.step()
+        assert not np.array_equal(numpy_view, snapshot)
+        np.testing.assert_array_equal(numpy_view, to_numpy(params[0]))
 
 
 def test_a_weight_used_twice_gets_both_gradients_and_later_backwards_add():
