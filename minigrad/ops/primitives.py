@@ -881,6 +881,10 @@ class WeightedNLL(Function):
 
     M is a constant array of target weights — a one-hot row per sample, class weights
     and label smoothing folded in (see ``minigrad.nn.losses``) — and scale 1/N for a mean.
+
+    NOTE: the sum runs over the entries with M[n, c] ≠ 0 only. A class masked out with a
+    logit of −inf has logp = −inf, and 0·(−inf) would make the loss NaN; PyTorch picks
+    logp[n, y_n] instead of multiplying, and so does this (the gradient was right already).
     """
 
     @staticmethod
@@ -888,7 +892,8 @@ class WeightedNLL(Function):
         ns = xp(logp)
         ctx.save_for_backward(wrap(-m if per_row else m * -scale, logp))   # ∂J/∂logp: −M per row, or −scale·M
         ctx.per_row = per_row
-        picked = ns.sum(m * logp._array, axis=1)
+        counted = ns.where(m != 0, logp._array, ns.zeros_like(logp._array))   # no 0·(−inf) where M is 0
+        picked = ns.sum(m * counted, axis=1)
         return -picked if per_row else ns.sum(picked) * -scale
 
     @staticmethod

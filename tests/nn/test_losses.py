@@ -168,3 +168,46 @@ def test_ignored_targets_leave_the_fused_path():
         expected = -np.mean([_log_softmax(to_numpy(z))[i, y.tolist()[i]] for i in keep])
         assert loss.item() == pytest.approx(expected, rel=1e-12)
     assert F.cross_entropy(z, mg.tensor([0, 1, 2, 1])).grad_fn is None  # z needs no grad: no node at all
+
+
+# A logit of −inf excludes a class (masked logits): the loss must not become 0·(−inf) = NaN.
+INF = float("inf")
+MASKED = [[0.0, -INF, 0.0], [1.0, 2.0, -INF], [-INF, 0.5, 0.0]]
+MASKED_CASES = {
+    "mean": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([0, 0, 2])),
+    "none": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([0, 0, 2]), reduction="none"),
+    "sum_weight": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([2, 1, 1]), reduction="sum",
+                                                             weight=L.tensor([1.0, 2.0, 0.5], dtype=L.float64)),
+    "ignored_row": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([-100, 0, -100])),
+    "ignore_index_class": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([1, 0, 2]), ignore_index=1),
+    "nll_of_log_softmax": lambda L, z: L.nn.functional.nll_loss(z.log_softmax(1), L.tensor([0, 1, 1])),
+    "nll_none_weight": lambda L, z: L.nn.functional.nll_loss(z.log_softmax(1), L.tensor([2, 0, 1]), reduction="none",
+                                                             weight=L.tensor([0.5, 1.0, 3.0], dtype=L.float64)),
+    "target_is_masked": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([1, 0, 2]), reduction="none"),
+    "label_smoothing": lambda L, z: L.nn.functional.cross_entropy(z, L.tensor([0, 0, 2]), label_smoothing=0.1),
+}
+
+
+def _masked_loss(L, name):
+    z = L.tensor(np.array(MASKED), requires_grad=True)
+    loss = MASKED_CASES[name](L, z)
+    loss.sum().backward()
+    return loss, z.grad
+
+
+def test_cross_entropy_with_a_minus_inf_logit_is_log_2_not_nan(device):
+    z = mg.tensor([[0.0, -INF, 0.0]], device=device, requires_grad=True)
+    loss = F.cross_entropy(z, mg.tensor([0], device=device))
+    loss.backward()
+    assert loss.item() == pytest.approx(np.log(2))
+    assert z.grad.tolist() == [[-0.5, 0.0, 0.5]]
+    ignored = F.cross_entropy(mg.tensor([[0.0, -INF, 0.0], [1.0, 1.0, 1.0]], device=device),
+                              mg.tensor([-100, 0], device=device))
+    assert ignored.item() == pytest.approx(np.log(3))
+
+
+@pytest.mark.parametrize("name", MASKED_CASES)
+def test_masked_logits_match_torch(name):
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_masked_loss(mg, name), _masked_loss(torch, name)):
+        np.testing.assert_allclose(to_numpy(ours), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
