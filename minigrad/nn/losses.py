@@ -235,7 +235,11 @@ def _class_indices(target, input, classes, ignore_index, name):  # noqa: A002
 
 # ================================================================== binary
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
-    """−w·[y·log x + (1 − y)·log(1 − x)] for probabilities x; each log is clamped at −100, as in PyTorch."""
+    """−w·[y·log x + (1 − y)·log(1 − x)] for probabilities x; each log is clamped at −100, as in PyTorch.
+
+    The gradient by x is w·(x − y)/max(x(1 − x), 1e−12): finite at x = 0 or 1 (the primitive
+    ``BinaryCrossEntropy`` says why).
+    """
     _check("binary_cross_entropy", input, target, reduction)
     if input.device.backend.checks_values and input.numel():
         low, high = input.amin().item(), input.amax().item()
@@ -243,7 +247,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
             raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got "
                              f"[{low}, {high}]")
     target = target.to(input.dtype)
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = P.BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

@@ -24,7 +24,7 @@ backwards      TanhBackward ReluBackward LinearBackward LogSoftmaxBackward
 reductions     Sum Amax Prod Cumsum
 shape          Reshape Permute Expand GetItem PutItem Take ScatterAdd Cat CopySlices
 linear algebra Matmul Linear
-losses         SquaredError WeightedNLL
+losses         SquaredError WeightedNLL BinaryCrossEntropy
 softmax        LogSoftmax Softmax
 conversion     ToDtype ToDevice Clone
 =============  ================================================================
@@ -900,6 +900,32 @@ class WeightedNLL(Function):
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors                                           # ∂J/∂logp, times the incoming g
         return Mul.apply(d, Reshape.apply(grad, (-1, 1)) if ctx.per_row else grad), None, None, None
+
+
+class BinaryCrossEntropy(Function):
+    """J = −[y·max(ln x, −100) + (1 − y)·max(ln(1 − x), −100)] per element, for probabilities x and targets y;
+    ∂J/∂x = (x − y) / max(x(1 − x), 10⁻¹²),   ∂J/∂y = ln(1 − x) − ln x
+
+    (PyTorch's ``binary_cross_entropy``.) NOTE: at x exactly 0 or 1 (σ(20) is 1.0 in float32)
+    the clamped logs keep the loss finite, and the clamped denominator keeps ∂J/∂x finite too:
+    −10¹² at x = 0, y = 1, and 0 at x = 1, y = 1, where (x − y)/(x(1 − x)) would be −∞ and 0/0.
+    ∂J/∂y is PyTorch's, −logit(x), which is infinite there.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        ns, p, t = xp(x), x._array, y._array
+        log_p = ns.maximum(ns.log(p), -100.0)
+        log_1mp = ns.maximum(ns.log1p(-p), -100.0)
+        return -(t * log_p + (1 - t) * log_1mp)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (grad * (x - y) / (x * (1 - x)).clamp(min=1e-12) if needs[0] else None,
+                grad * ((-x).log1p() - x.log()) if needs[1] else None)
 
 
 # ================================================================== conversions

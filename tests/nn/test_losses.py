@@ -211,3 +211,45 @@ def test_masked_logits_match_torch(name):
     torch = pytest.importorskip("torch")
     for ours, theirs in zip(_masked_loss(mg, name), _masked_loss(torch, name)):
         np.testing.assert_allclose(to_numpy(ours), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+# Binary cross-entropy at probabilities of exactly 0 or 1 (sigmoid(20.) is 1.0 in float32): PyTorch clamps
+# each log at −100 and its gradient is (p − y)/max(p(1 − p), 1e−12), finite where the plain formula is 0/0.
+SATURATED_P = [0.0, 0.0, 1.0, 1.0, 0.3, 1.0]
+SATURATED_Y = [1.0, 0.0, 1.0, 0.0, 0.25, 0.5]
+SATURATED_CASES = {
+    "mean": {},
+    "none": {"reduction": "none"},
+    "sum_weight": {"reduction": "sum", "weight": [1.0, 2.0, 0.5, 1.0, 3.0, 1.0]},
+}
+
+
+def _saturated_bce(L, name, dtype):
+    kwargs = dict(SATURATED_CASES[name])
+    if "weight" in kwargs:
+        kwargs["weight"] = L.tensor(np.array(kwargs["weight"], dtype=dtype))
+    p = L.tensor(np.array(SATURATED_P, dtype=dtype), requires_grad=True)
+    y = L.tensor(np.array(SATURATED_Y, dtype=dtype), requires_grad=True)
+    loss = L.nn.functional.binary_cross_entropy(p, y, **kwargs)
+    loss.sum().backward()
+    return loss, p.grad, y.grad
+
+
+def test_binary_cross_entropy_gradient_is_finite_at_0_and_1(device):
+    p = mg.tensor([0.0, 1.0, 1.0, 0.0], device=device, requires_grad=True)
+    loss = F.binary_cross_entropy(p, mg.tensor([1.0, 1.0, 0.0, 0.0], device=device), reduction="sum")
+    loss.backward()
+    assert loss.item() == 200.0                                   # two logs clamped at −100, two exact 0s
+    assert p.grad.tolist() == pytest.approx([-1e12, 0.0, 1e12, 0.0])
+    w = mg.tensor([[20.0]], device=device, requires_grad=True)  # a saturated unit: σ(20) is 1.0 in float32
+    F.binary_cross_entropy(w.sigmoid(), mg.tensor([[1.0]], device=device)).backward()
+    assert w.grad.item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", SATURATED_CASES)
+def test_saturated_binary_cross_entropy_matches_torch(name, dtype):
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_saturated_bce(mg, name, dtype), _saturated_bce(torch, name, dtype)):
+        assert str(ours.dtype).endswith(dtype)
+        np.testing.assert_allclose(to_numpy(ours), theirs.detach().numpy(), rtol=1e-6)

@@ -134,6 +134,8 @@ REDUCTIONS = {
     "smooth_l1": lambda x: mg.nn.functional.smooth_l1_loss(x, x.flip(1) * 0.5 + 0.01, beta=0.5),
     "huber": lambda x: mg.nn.functional.huber_loss(x, x.flip(1) * 0.5 + 0.01, reduction="sum", delta=0.7),
     "kl_div": lambda x: mg.nn.functional.kl_div(x.log_softmax(2), x.flip(0).softmax(2), reduction="batchmean"),
+    "binary_cross_entropy": lambda x: mg.nn.functional.binary_cross_entropy(x.sigmoid(), x.flip(0).sigmoid(),
+                                                                            weight=x[0].exp()),
     "kl_div_log_target": lambda x: mg.nn.functional.kl_div(x.log_softmax(2), x.flip(0).log_softmax(2),
                                                            reduction="sum", log_target=True),
 }
