@@ -21,7 +21,8 @@ gradients for ``autograd.grad``, checks on what a node returned, anomaly
 detection — is a small named function beside the loop.
 """
 
-from minigrad.autograd.function import AccumulateGrad, accumulator_of, is_tensor, run_leaf_hooks
+from minigrad.autograd.function import (AccumulateGrad, accumulator_of, checked_hook_result, is_tensor,
+                                        run_leaf_hooks)
 from minigrad.autograd.grad_mode import state
 from minigrad.backend.base import dtype_of
 
@@ -177,7 +178,7 @@ def run_tensor_hooks(hooks_by_output, grads):
         for hook in list(hooks.values()):
             replaced = hook(grads[nr])
             if replaced is not None:
-                grads[nr] = replaced
+                grads[nr] = checked_hook_result(hook, grads[nr], replaced)
     return grads
 
 

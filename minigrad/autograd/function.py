@@ -304,8 +304,26 @@ def run_leaf_hooks(leaf, grad):
     for hook in list(leaf._hooks.values()):
         replaced = hook(grad)
         if replaced is not None:
-            grad = replaced
+            grad = checked_hook_result(hook, grad, replaced)
     return grad
+
+
+def checked_hook_result(hook, grad, replaced):
+    """The gradient a tensor hook returned, if it has the dtype, device and shape of the one it replaces.
+
+    As in PyTorch, anything else is refused: a float64 or another device's gradient would
+    otherwise become a float32 leaf's ``.grad`` or be passed on to ops expecting the original.
+    """
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not is_tensor(replaced):
+        raise TypeError(f"hook '{name}' returned {type(replaced).__name__}; expected a Tensor or None")
+    if replaced.dtype != grad.dtype or replaced.device != grad.device:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} on {grad.device}, got "
+                           f"{replaced.dtype} on {replaced.device}); return a gradient of the same dtype and device")
+    if replaced.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(grad.shape)}, got "
+                           f"{tuple(replaced.shape)})")
+    return replaced
 
 
 def accumulator_of(leaf):

@@ -403,6 +403,19 @@ def _clip_a_nonfinite_norm(L):
     L.nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
 
 
+def _hook_returns_float64(L, leaf):
+    x = L.tensor([1.0, 2.0], requires_grad=True)            # float32
+    t = x if leaf else x * 1
+    t.register_hook(lambda g: g.double())
+    (t * 2).sum().backward()
+
+
+def _hook_returns_another_shape(L):
+    x = L.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g[:1])
+    (x * 2).sum().backward()
+
+
 REFUSED = {
     # name: (function, words minigrad's message must hold, whether PyTorch raises too)
     "modified_saved_output": (_modify_a_saved_output, ["ExpBackward", "version"], True),
@@ -412,6 +425,11 @@ REFUSED = {
     "augmented_assignment_on_a_leaf": (_augmented_on_a_leaf, ["leaf", "requires grad"], True),
     "non_finite_norm": (_clip_a_nonfinite_norm, ["clip_grad_norm_", "inf", "error_if_nonfinite"], True),
     "pickling_a_module": (_pickle_a_module, ["save"], False),   # PyTorch pickles modules; minigrad refuses
+    "leaf_hook_returns_float64": (lambda L: _hook_returns_float64(L, True),
+                                  ["hook '<lambda>'", "changed the type", "float32", "float64"], True),
+    "tensor_hook_returns_float64": (lambda L: _hook_returns_float64(L, False),
+                                    ["hook '<lambda>'", "changed the type", "float32", "float64"], True),
+    "hook_returns_another_shape": (_hook_returns_another_shape, ["hook '<lambda>'", "changed the size", "(1,)"], True),
 }
 
 
@@ -464,3 +482,24 @@ def test_a_view_made_under_no_grad_stays_a_constant_when_its_base_changes():
     opt.step()                                       # w changes in place: row sees the new values …
     assert row.tolist() == pytest.approx([0.64, 0.64])
     assert not row.requires_grad and not (row * 2).requires_grad          # … but takes no history
+
+
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "non_leaf"])
+def test_a_hook_returning_a_gradient_on_another_device_is_refused(leaf, device):
+    """PyTorch raises "hook ... has changed the type of value"; before, the leaf's .grad moved to that device."""
+    pytest.importorskip("array_api_strict")
+    other = "strict:2" if device != "strict:2" else "cpu"
+    x = mg.ones(2, device=device, requires_grad=True)
+    t = x if leaf else x * 1
+    t.register_hook(lambda g: g.to(other))
+    with pytest.raises(RuntimeError, match=rf"hook '<lambda>' has changed the type of value .*{other}"):
+        (t * 2).sum().backward()
+    assert x.grad is None
+
+
+def test_pytorch_refuses_a_hook_that_moves_the_gradient():
+    torch = pytest.importorskip("torch")
+    x = torch.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g.to("meta"))                 # the one other device a CPU-only PyTorch has
+    with pytest.raises(RuntimeError, match="changed the type of value"):
+        (x * 2).sum().backward()
