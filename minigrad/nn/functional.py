@@ -20,8 +20,14 @@ from minigrad.ops.validate import ShapeError, check_tensor, floating_only, fmt, 
 
 # ================================================================== activations
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002 - PyTorch's argument names
-    """x where x > 0, else negative_slope·x: relu(x) − slope·relu(−x)."""
-    return relu(input) - relu(-input) * negative_slope
+    """x where x > 0, else negative_slope·x;   ∂/∂x = 1 where x > 0, else negative_slope (at 0 too, as in PyTorch).
+
+    Written as relu(x) + slope·(x − relu(x)): x − relu(x) = min(x, 0) has derivative 1 at 0, so 0
+    takes the negative slope; the values are exact (x + slope·0, or 0 + slope·x), and the first
+    derivative, through relu's, can be differentiated again (to 0).
+    """
+    positive = relu(input)
+    return positive + (input - positive) * negative_slope
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002

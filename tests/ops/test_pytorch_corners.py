@@ -151,6 +151,9 @@ CASES = {
     "maximum_minimum_with_nan_give_both_operands_the_gradient": (
         lambda L: _nan_pair(L), ([NAN, 2.0], [1.0, 1.0], [1.0, 0.0], [NAN, 1.0], [1.0, 0.5], [1.0, 0.5])),
     "clip_grad_norm_sees_nan": (lambda L: _clip_nan(L), (NAN,)),
+    "leaky_relu_gradient_at_0_is_the_negative_slope": (
+        lambda L: _grad_of(L, [0.0, -1.0, 2.0], lambda x: L.nn.functional.leaky_relu(x, 0.1)),
+        ([0.0, -0.1, 2.0], [0.1, 0.1, 1.0])),
     "cosine_similarity_module": (
         lambda L: (L.nn.CosineSimilarity(dim=1)(L.tensor([[1.0, 0.0], [1.0, 1.0]]), L.tensor([[0.0, 2.0], [2.0, 2.0]])),),
         ([0.0, 1.0],)),
