@@ -29,6 +29,8 @@ def _host_array(data, dtype=None):
         return data.device.backend.to_host(data._array)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _replace_tensors(data)
+    if isinstance(data, np.ndarray):
+        _check_native_byte_order(data, "tensor")
     if hasattr(data, "__dlpack_device__") and not isinstance(data, np.ndarray):
         data = np.from_dlpack(data) if data.__dlpack_device__()[0] == 1 else data.get()
     try:
@@ -40,6 +42,13 @@ def _host_array(data, dtype=None):
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and host.dtype.kind == "f":
         host = host.astype(_dtype.get_default_dtype().numpy)      # Python floats give float32
     return host
+
+
+def _check_native_byte_order(array, name):
+    """Refuse, as PyTorch does, a NumPy array whose bytes are in the other order (big-endian on most machines)."""
+    if not array.dtype.isnative:
+        raise ValueError(f"{name}(): the NumPy array has byte order {array.dtype.byteorder!r} ({array.dtype}), not the "
+                         "machine's native one; convert it first with array.astype(array.dtype.newbyteorder('='))")
 
 
 def _flat(data):
@@ -73,6 +82,8 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor``, but shares memory with a NumPy array or a Tensor when it can."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        _check_native_byte_order(data, "as_tensor")
     if isinstance(data, np.ndarray) and dtype is None and as_device(device).type == "cpu" \
             and data.dtype in (np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_):
         return Tensor._wrap(data, as_device("cpu"))
@@ -86,6 +97,7 @@ def from_numpy(array):
     """A CPU tensor sharing memory with the NumPy ``array`` (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy(): expected np.ndarray, got {type(array).__name__}")
+    _check_native_byte_order(array, "from_numpy")
     dtype = _dtype.from_numpy_dtype(array.dtype)
     if dtype.numpy != array.dtype:
         raise TypeError(f"from_numpy(): can't convert an array of type {array.dtype}; the supported types are "

@@ -247,6 +247,8 @@ RAISES = {
     "clip_grad_norm_of_a_nan_gradient_with_error_if_nonfinite": lambda L: _clip_nan_strict(L),
     "integer_floor_divide_by_zero": lambda L: L.tensor([1, 2]) // 0,
     "integer_remainder_by_zero": lambda L: L.tensor([1, 2]) % L.tensor([1, 0]),
+    "tensor_of_big_endian_float32": lambda L: L.tensor(np.array([1.0, 2.0], dtype=">f4")),
+    "as_tensor_of_big_endian_float32": lambda L: L.as_tensor(np.array([1.0, 2.0], dtype=">f4")),
 }
 
 
@@ -349,3 +351,11 @@ def test_op_values_and_gradients_against_pytorch(name):
     ours, theirs = _run_op(mg, name), _run_op(torch, name)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(_numpy(a), _numpy(b), rtol=1e-10, atol=1e-12)
+
+
+def test_big_endian_arrays_are_refused_naming_the_byte_order():
+    """PyTorch refuses them too; before, big-endian float32 silently became float64."""
+    for make in (mg.tensor, mg.as_tensor, mg.from_numpy):
+        with pytest.raises(ValueError, match=r"byte order '>' .* native .*astype"):
+            make(np.array([1.0, 2.0], dtype=">f4"))
+    assert mg.tensor(np.array([1.0], dtype=">f4").astype("=f4")).dtype == mg.float32
