@@ -3,7 +3,7 @@
 import math
 
 from minigrad.optim.elementwise import gradient, maximum, moving_average, sqrt
-from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
+from minigrad.optim.optimizer import Optimizer, as_betas, check_betas, check_non_negative
 
 
 def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2, eps, weight_decay,
@@ -74,7 +74,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
                  maximize=False, fused=None):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        defaults = dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 

@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their root-mean-square."""
 
 from minigrad.optim.elementwise import absolute, gradient, maximum, moving_average
-from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
+from minigrad.optim.optimizer import Optimizer, as_betas, check_betas, check_non_negative
 
 
 def adamax(param, grad, exp_avg, exp_inf, *, lr, beta1, beta2, eps, weight_decay, bias_correction1, maximize,
@@ -48,7 +48,7 @@ class Adamax(Optimizer):
     rule_state = ("exp_avg", "exp_inf")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False, fused=None):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, fused=fused))
 
     def check_group(self, group):

@@ -3,7 +3,7 @@
 import math
 
 from minigrad.optim.elementwise import gradient, moving_average, sqrt
-from minigrad.optim.optimizer import Optimizer, check_betas, check_non_negative
+from minigrad.optim.optimizer import Optimizer, as_betas, check_betas, check_non_negative
 
 
 def nadam(param, grad, exp_avg, exp_avg_sq, *, lr, beta1, beta2, eps, weight_decay, bias_correction2, mu, mu_next,
@@ -65,7 +65,7 @@ class NAdam(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, maximize=False, fused=None):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, fused=fused))
 

@@ -18,6 +18,7 @@ compiled loop (``minigrad/accel/``). Gradients arrive through ``.grad`` as usual
 
 import copy
 import math
+import numbers
 
 from minigrad import accel
 from minigrad.autograd.grad_mode import enable_grad, no_grad
@@ -259,7 +260,7 @@ class Optimizer:
         for saved, own in zip(groups, self.param_groups):
             for key, value in saved.items():
                 if key != "params":
-                    own[key] = tuple(value) if key == "betas" else value
+                    own[key] = as_betas(value) if key == "betas" else value
         self.state = {}
         self._storage.reset()
         for index, (saved, own) in enumerate(zip(groups, self.param_groups)):
@@ -284,7 +285,7 @@ class Optimizer:
                 raise ValueError(f"{name}: loaded state dict contains a parameter group that doesn't match the size "
                                  f"of optimizer's group ({len(saved['params'])} vs {len(own['params'])} parameters)")
             trial = dict(own)
-            trial.update({k: (tuple(v) if k == "betas" else v) for k, v in saved.items() if k != "params"})
+            trial.update({k: (as_betas(v) if k == "betas" else v) for k, v in saved.items() if k != "params"})
             self.validate(trial)
         states = {int(k): v for k, v in state_dict["state"].items()}
         for saved, own in zip(groups, self.param_groups):
@@ -334,8 +335,20 @@ def check_non_negative(group, *names):
             raise ValueError(f"Invalid {label} value: {group[name]}")
 
 
+def as_betas(betas):
+    """``betas`` as the tuple (β1, β2), or an error naming betas and the value given."""
+    if isinstance(betas, str) or not hasattr(betas, "__iter__"):
+        raise TypeError(f"betas must be a pair of numbers (β1, β2), got {betas!r}")
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair of numbers (β1, β2), got {betas!r}")
+    if not all(isinstance(b, numbers.Real) for b in betas):
+        raise TypeError(f"betas must be a pair of numbers (β1, β2), got {betas!r}")
+    return betas
+
+
 def check_betas(group):
-    beta1, beta2 = group["betas"]
+    beta1, beta2 = as_betas(group["betas"])
     if not 0.0 <= beta1 < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
     if not 0.0 <= beta2 < 1.0:

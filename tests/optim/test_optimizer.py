@@ -119,6 +119,18 @@ def test_invalid_hyperparameters_are_named(make, message):
         make([mg.ones(1, requires_grad=True)])
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("betas", [0.9, (0.9,), (0.9, 0.99, 0.999), "ab", (0.9, None)], ids=repr)
+def test_betas_that_are_not_a_pair_of_numbers_are_named(name, betas):
+    """Adam(betas=0.9) said only "'float' object is not iterable" (PyTorch: "not subscriptable")."""
+    message = r"betas must be a pair of numbers \(β1, β2\), got "
+    with pytest.raises((TypeError, ValueError), match=message):
+        getattr(optim, name)([mg.ones(1, requires_grad=True)], betas=betas)
+    opt = getattr(optim, name)([mg.ones(1, requires_grad=True)])
+    with pytest.raises((TypeError, ValueError), match=message):
+        opt.add_param_group({"params": [mg.ones(1, requires_grad=True)], "betas": betas})
+
+
 def test_empty_and_bad_parameter_lists():
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
