@@ -12,6 +12,8 @@ plain target, a row of zeros for an ignored one, and with label smoothing
 −Σ M ⊙ log p, summed or divided by the total weight of the counted targets.
 """
 
+import numbers
+
 from minigrad import _dtype
 from minigrad.autograd.grad_mode import state
 from minigrad.ops import primitives as P
@@ -102,6 +104,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     With "mean" the sum is divided by Σ w[y] over the targets that are not ``ignore_index``.
     """
     _check("nll_loss", input, target, reduction, same_shape=False)
+    if input.ndim == 0:
+        raise ShapeError("nll_loss: input must have at least 1 dimension (the classes), got a 0-d tensor")
     logp, classes = _classes_last(input, "nll_loss")
     y, ignored = _class_indices(target, input, classes, ignore_index, "nll_loss")
     weights = _target_weights(y, classes, _weight(weight, "nll_loss", classes, input), ignore_index, 0.0, input.dtype,
@@ -119,6 +123,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     −Σ_c w_c·p'_c·log softmax(x)_c with p' = (1 − ε)p + ε/C; "mean" divides by N.
     log softmax is computed stably, so logits of magnitude 1e4 are fine.
     """
+    if not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     _check("cross_entropy", input, target, reduction, same_shape=False)

@@ -253,3 +253,28 @@ def test_saturated_binary_cross_entropy_matches_torch(name, dtype):
     for ours, theirs in zip(_saturated_bce(mg, name, dtype), _saturated_bce(torch, name, dtype)):
         assert str(ours.dtype).endswith(dtype)
         np.testing.assert_allclose(to_numpy(ours), theirs.detach().numpy(), rtol=1e-6)
+
+
+BAD_CLASSIFICATION_ARGS = {
+    # name: (call, error type, words of minigrad's message); PyTorch raises on each too
+    "nll_loss_of_a_0d_input": (lambda L: L.nn.functional.nll_loss(L.tensor(1.0), L.tensor(0)), ValueError,
+                               r"nll_loss: input must have at least 1 dimension \(the classes\), got a 0-d tensor"),
+    "label_smoothing_str": (lambda L: L.nn.functional.cross_entropy(L.ones(2, 3), L.tensor([0, 1]), label_smoothing="a"),
+                            TypeError, r"cross_entropy: label_smoothing must be a number in \[0, 1\], got 'a'"),
+    "label_smoothing_none": (lambda L: L.nn.CrossEntropyLoss(label_smoothing=None)(L.ones(2, 3), L.tensor([0, 1])),
+                             TypeError, r"cross_entropy: label_smoothing must be a number in \[0, 1\], got None"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_CLASSIFICATION_ARGS)
+def test_bad_classification_arguments_are_named(name):
+    call, error, message = BAD_CLASSIFICATION_ARGS[name]
+    with pytest.raises(error, match=message):
+        call(mg)
+
+
+@pytest.mark.parametrize("name", BAD_CLASSIFICATION_ARGS)
+def test_pytorch_refuses_these_too(name):
+    torch = pytest.importorskip("torch")
+    with pytest.raises((TypeError, ValueError, RuntimeError)):
+        BAD_CLASSIFICATION_ARGS[name][0](torch)
