@@ -434,8 +434,10 @@ def _as_bool(t):
 
 
 def _bools(a, b, name):
+    """Both operands of a logical op as bool tensors; shapes that do not broadcast raise, naming the op."""
     if not is_tensor(a):
         a, b = b, a
     check_tensor(a, name)
     b = a.new_tensor(b) if not is_tensor(b) else b
+    broadcast_shape(a.shape, b.shape, name)
     return _as_bool(a), _as_bool(b)

@@ -359,3 +359,12 @@ def test_big_endian_arrays_are_refused_naming_the_byte_order():
         with pytest.raises(ValueError, match=r"byte order '>' .* native .*astype"):
             make(np.array([1.0, 2.0], dtype=">f4"))
     assert mg.tensor(np.array([1.0], dtype=">f4").astype("=f4")).dtype == mg.float32
+
+
+@pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor", "&", "|", "^"])
+def test_logical_ops_on_shapes_that_do_not_broadcast_name_the_op_and_shapes(op):
+    a, b = mg.ones(2, 3) > 0, mg.ones(4) > 0
+    name = {"&": "logical_and", "|": "logical_or", "^": "logical_xor"}.get(op, op)
+    call = {"&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b}.get(op, lambda: getattr(mg, op)(a, b))
+    with pytest.raises(ValueError, match=rf"{name}: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        call()
