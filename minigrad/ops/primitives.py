@@ -18,9 +18,9 @@ stays a number (no device array is made for it).
 =============  ================================================================
 elementwise    Add Sub Mul Div Pow Neg Exp Log Log1p Expm1 Sqrt Sin Cos Atan
                Tanh Sigmoid Softplus Erf Relu Sign Round Where
-backwards      TanhBackward ReluBackward LinearBackward LogSoftmaxBackward
-               SquaredErrorBackward
-               (a backward done as one op, with a backward of its own)
+backwards      TanhGrad ReluGrad LinearGrad LogSoftmaxGrad SquaredErrorGrad
+               (a backward done as one op, with a backward of its own; its
+               nodes print as PyTorch's, TanhBackwardBackward …)
 reductions     Sum Amax Prod Cumsum
 shape          Reshape Permute Expand GetItem PutItem Take ScatterAdd Cat CopySlices
 linear algebra Matmul Linear
@@ -40,6 +40,18 @@ class Function(_Function):
     """A built-in primitive: its backward formula is gradchecked, so the engine trusts the shapes it returns."""
 
     trusted = True
+
+
+class FusedBackward(Function):
+    """A primitive's backward done as one op (``TanhGrad`` for ``Tanh``), with a backward of its own.
+
+    Its nodes print as PyTorch's do, the backward of a backward — ``TanhBackwardBackward`` —
+    while a ``Tanh`` node prints as ``TanhBackward``: each printed name is one class's.
+    """
+
+    @classmethod
+    def name(cls):
+        return cls.__name__.removesuffix("Grad") + "BackwardBackward"
 
 
 def xp(t):
@@ -311,10 +323,10 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return TanhBackward.apply(grad, y)
+        return TanhGrad.apply(grad, y)
 
 
-class TanhBackward(Function):
+class TanhGrad(FusedBackward):
     """z = g·(1 − y²), tanh's backward as one op;   ∂z/∂g = 1 − y², ∂z/∂y = −2g·y
 
     (PyTorch's ``tanh_backward``.) One op rather than three, and differentiable
@@ -331,7 +343,7 @@ class TanhBackward(Function):
     def backward(ctx, gg):
         grad, y = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (TanhBackward.apply(gg, y) if needs[0] else None,
+        return (TanhGrad.apply(gg, y) if needs[0] else None,
                 gg * grad * y * -2 if needs[1] else None)
 
 
@@ -397,10 +409,10 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return ReluBackward.apply(grad, y)
+        return ReluGrad.apply(grad, y)
 
 
-class ReluBackward(Function):
+class ReluGrad(FusedBackward):
     """z = g·[y > 0] for y = relu(x), relu's backward as one op;   ∂z/∂g = [y > 0], ∂z/∂y = 0
 
     (PyTorch's ``threshold_backward``.) ``[y > 0]`` is sign(y), as y ≥ 0. The
@@ -417,7 +429,7 @@ class ReluBackward(Function):
     def backward(ctx, gg):
         (y,) = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (ReluBackward.apply(gg, y) if needs[0] else None,
+        return (ReluGrad.apply(gg, y) if needs[0] else None,
                 gg.new_zeros(y.shape) if needs[1] else None)
 
 
@@ -736,13 +748,13 @@ class Linear(Function):
         shape = x.shape
         if grad.ndim != 2:                                                  # all leading dims as rows
             grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        grad_x, grad_w, grad_b = LinearBackward.apply(grad, x, weight, ctx.needs_input_grad)
+        grad_x, grad_w, grad_b = LinearGrad.apply(grad, x, weight, ctx.needs_input_grad)
         if grad_x is not None and len(shape) != 2:
             grad_x = grad_x.reshape(shape)
         return grad_x, grad_w, grad_b
 
 
-class LinearBackward(Function):
+class LinearGrad(FusedBackward):
     """(∂J/∂x, ∂J/∂W, ∂J/∂b) = (g W, gᵀ x, Σₙ g) for y = x Wᵀ + b with 2-D x and g: Linear's backward as one op
 
     Computes only the gradients ``needs`` asks for (the others are None). Its own
@@ -789,10 +801,10 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return LogSoftmaxBackward.apply(grad, y, ctx.dim), None
+        return LogSoftmaxGrad.apply(grad, y, ctx.dim), None
 
 
-class LogSoftmaxBackward(Function):
+class LogSoftmaxGrad(FusedBackward):
     """z = g − eʸ·Σ g along ``dim`` (y = log softmax x), its backward as one op;
     ∂J/∂g = G − Σ(G·eʸ),  ∂J/∂y = −G·eʸ·Σ g  for the incoming gradient G
 
@@ -850,12 +862,12 @@ class SquaredError(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = SquaredErrorBackward.apply(grad, x, y, ctx.scale)                      # 2·scale·g·(x − y)
+        grad_x = SquaredErrorGrad.apply(grad, x, y, ctx.scale)                      # 2·scale·g·(x − y)
         return (grad_x if ctx.needs_input_grad[0] else None,
                 Neg.apply(grad_x) if ctx.needs_input_grad[1] else None, None, None)
 
 
-class SquaredErrorBackward(Function):
+class SquaredErrorGrad(FusedBackward):
     """z = 2·scale·g·(x − y), the squared error's backward as one op (g: one number, or one per element);
     ∂z/∂g = 2·scale·(x − y),  ∂z/∂x = 2·scale·g,  ∂z/∂y = −2·scale·g
     """

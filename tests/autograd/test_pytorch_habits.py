@@ -357,6 +357,31 @@ def test_grad_fn_names_follow_pytorch():
                                                             "AccumulateGrad")
 
 
+def _second_order_tanh_name(L):
+    x = _leaf(L, [0.5, -1.0])
+    (dy,) = L.autograd.grad(x.tanh().sum(), x, create_graph=True)
+    return dy.grad_fn.name()
+
+
+def test_a_printed_node_name_leads_to_the_class_that_printed_it():
+    """Grepping ``class TanhBackward`` found tanh's fused backward op, while ``<TanhBackward>`` nodes are Tanh's.
+
+    The fused backward ops are ``TanhGrad``, ``ReluGrad``, …; their nodes print as PyTorch's do,
+    the backward of a backward (PyTorch: ``TanhBackwardBackward0``).
+    """
+    from minigrad.ops import primitives as P
+
+    classes = {name: cls for name, cls in vars(P).items() if isinstance(cls, type) and issubclass(cls, P.Function)}
+    for cls in classes.values():
+        printed = cls.name()
+        assert classes.get(printed, cls) is cls, f"{cls.__name__}'s nodes print as {printed}, another class"
+    x = mg.tensor([0.5, -1.0], requires_grad=True)
+    (dy,) = mg.autograd.grad(x.tanh().sum(), x, create_graph=True)
+    assert (dy.grad_fn.name(), type(dy.grad_fn).__name__) == ("TanhBackwardBackward", "TanhGrad")
+    torch = pytest.importorskip("torch")
+    assert _second_order_tanh_name(torch) == "TanhBackwardBackward0"
+
+
 # ============================================================================ what must be refused
 def _modify_a_saved_output(L):
     x = _leaf(L, [1.0, 2.0])
