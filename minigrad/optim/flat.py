@@ -74,7 +74,7 @@ class FlatGroup:
         self.device = first.device
         self.dtype = first.dtype
         backend = self.device.backend
-        self.xp = xp = backend.xp
+        self.xp = backend.xp
         self.sizes = [p.numel() for p in self.params]
         self.starts, start = [], 0
         for n in self.sizes:

@@ -223,7 +223,7 @@ def test_parameters_keep_their_memory_so_earlier_views_see_every_step(sizes):
         opt.zero_grad()
         model(mg.randn(5, a)).sum().backward()
         opt.step()
-    for p, array, d, (name, t) in zip(params, arrays, detached, early.items()):
+    for p, array, d, t in zip(params, arrays, detached, early.values()):
         assert p._array is array                                  # the parameter's own memory, updated in place
         np.testing.assert_array_equal(to_numpy(d), to_numpy(p))
         np.testing.assert_array_equal(to_numpy(t), to_numpy(p))
