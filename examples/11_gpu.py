@@ -15,7 +15,7 @@ from minigrad import nn, optim
 STEPS = 20 if "--quick" in sys.argv else 500
 DEVICE = "cuda" if minigrad.cuda.is_available() else "cpu"
 if DEVICE == "cpu":
-    print("no GPU available (install minigrad[gpu] on a machine with an NVIDIA GPU); running on the CPU")
+    print("no GPU available (on a machine with an NVIDIA GPU, install the gpu extra: see the README); running on the CPU")
 
 minigrad.manual_seed(0)
 x, y = minigrad.datasets.spiral(n_samples=3000)

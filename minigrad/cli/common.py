@@ -6,6 +6,7 @@ import os
 import sys
 
 from minigrad import datasets
+from minigrad._extras import install_hint
 from minigrad.trainer import ACTIVATIONS, OPTIMIZERS, SCHEDULES, TrainConfig
 
 
@@ -130,7 +131,7 @@ def check_tensorboard(args):
         try:
             import tensorboardX  # noqa: F401
         except ImportError:
-            raise UsageError("--tensorboard needs the tensorboardX package: pip install 'minigrad[tensorboard]'") from None
+            raise UsageError(f"--tensorboard needs the tensorboardX package: {install_hint('tensorboard')}") from None
 
 
 def tensorboard_writer(args, run_name=None):
@@ -179,7 +180,7 @@ def check_dataset(name):
         try:
             import sklearn  # noqa: F401
         except ImportError:
-            raise UsageError("the digits dataset needs scikit-learn: pip install \"minigrad[digits]\" "
+            raise UsageError(f"the digits dataset needs scikit-learn: {install_hint('digits')} "
                              "(or choose spiral, moons, circles, xor, blobs, sine or iris)") from None
 
 

@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from minigrad._extras import install_hint
+
 
 def _host(value):
     """A minigrad tensor (or anything array-like) as a NumPy array or a float."""
@@ -34,7 +36,7 @@ class SummaryWriter:
             from tensorboardX import SummaryWriter as Writer
         except ImportError:
             raise ImportError("TensorBoard logging needs the tensorboardX package: "
-                              "pip install 'minigrad[tensorboard]'") from None
+                              f"{install_hint('tensorboard')}") from None
         self._writer = Writer(logdir=log_dir, comment=comment, purge_step=purge_step, max_queue=max_queue,
                               flush_secs=flush_secs, filename_suffix=filename_suffix)
         self.log_dir = self._writer.logdir

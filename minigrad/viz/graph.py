@@ -9,12 +9,13 @@ with the ``dot`` program, or draws it with matplotlib on a layered layout when
 
 import shutil
 
+from minigrad._extras import install_hint
 from minigrad.backend.base import dtype_of
 
 INSTALL_DOT = ("the graphviz 'dot' program is not installed, so the picture was drawn with matplotlib; install "
                "it (apt install graphviz, brew install graphviz, or conda install graphviz) for a nicer layout")
 NO_PICTURE = ("neither graphviz's 'dot' program nor matplotlib is installed, so only the DOT text was written: "
-              "pip install 'minigrad[viz]' draws it with matplotlib")
+              f"{install_hint('viz')} draws it with matplotlib")
 
 
 def _describe(shape, dtype):
@@ -111,7 +112,7 @@ def draw_graph(tensor, params=None):
     try:
         import graphviz
     except ImportError:
-        raise ImportError("draw_graph needs the graphviz package: pip install 'minigrad[viz]' "
+        raise ImportError(f"draw_graph needs the graphviz package: {install_hint('viz')} "
                           "(to_dot works without it)") from None
     nodes, edges = graph_spec(tensor, params)
     dot = graphviz.Digraph("minigrad", node_attr={"fontname": "Helvetica", "fontsize": "10"})

@@ -6,12 +6,14 @@ format matplotlib knows, by the path's extension) and returns the path.
 
 import numpy as np
 
+from minigrad._extras import install_hint
+
 
 def _pyplot():
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'minigrad[viz]'") from None
+        raise ImportError(f"plotting needs matplotlib: {install_hint('viz')}") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -170,7 +170,7 @@ def test_digits_without_scikit_learn_names_the_extra(capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
                         if name.startswith("sklearn") else real_import(name, *a, **k))
     assert main(["train", "--dataset", "digits"]) == 2
-    assert 'pip install "minigrad[digits]"' in capsys.readouterr().err
+    assert 'pip install "minigrad-eta[digits]"' in capsys.readouterr().err
 
 
 def test_samples_for_a_fixed_size_dataset_is_said_to_be_ignored(capsys, tmp_path):

@@ -119,7 +119,7 @@ def _compiled_available():
     return accel.kernel(optim.adam, ("exp_avg", "exp_avg_sq"), mg.device("cpu"), mg.float32) is not None
 
 
-@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba (pip install 'minigrad[fast]')")
+@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba: the fast extra")
 @pytest.mark.parametrize("dtype", [mg.float64, mg.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(CASES))
 def test_compiled_path_gives_what_the_plain_path_gives(name, dtype):
@@ -158,7 +158,7 @@ def test_fused_true_without_a_kernel_says_why():
         optim.Adam([w], fused=True).step()
 
 
-@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba (pip install 'minigrad[fast]')")
+@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba: the fast extra")
 def test_the_multi_threaded_compiled_loop_gives_what_the_plain_path_gives():
     """Blocks of PARALLEL_MIN elements and more run the loop on all cores (and take a lock)."""
     from minigrad.accel import numba_kernels
@@ -172,7 +172,7 @@ def test_the_multi_threaded_compiled_loop_gives_what_the_plain_path_gives():
     assert any(key[-1] for key in numba_kernels._compiled)          # the parallel loop was the one compiled
 
 
-@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba (pip install 'minigrad[fast]')")
+@pytest.mark.skipif(not _compiled_available(), reason="the compiled path needs Numba: the fast extra")
 def test_fused_none_chooses_the_compiled_loop_by_size(monkeypatch):
     from minigrad.accel import numba_kernels
 

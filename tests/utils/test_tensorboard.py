@@ -71,5 +71,5 @@ def test_tensorboard_without_the_package_is_one_line_and_exit_2(tmp_path, capsys
                         if name.startswith("tensorboardX") else real_import(name, *a, **k))
     assert main(["train", "--epochs", "1", "--out", str(tmp_path / "x"), "--tensorboard", str(tmp_path / "tb")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "minigrad[tensorboard]" in err[0]
+    assert len(err) == 1 and "minigrad-eta[tensorboard]" in err[0]
     assert not (tmp_path / "x").exists()
