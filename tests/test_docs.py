@@ -64,3 +64,43 @@ def test_every_install_hint_names_the_distribution_or_a_checkout():
             if BARE_NAME in line:
                 offenders.append(f"{relative}:{number}: {line.strip()}")
     assert not offenders, "these would install another project's package:\n" + "\n".join(offenders)
+
+
+# ---------------------------------------------------------------- the design page, and nothing a user reads points inside
+
+READING_PATH = ["minigrad/tensor.py", "minigrad/autograd/engine.py", "minigrad/autograd/function.py",
+                "minigrad/ops/primitives.py", "minigrad/nn/", "minigrad/optim/"]
+INTERNAL = re.compile(r"(?i:\bissues?\s*#?\d+)|(?<![\w/])#\d+(?![-\w])|\bDESIGN\.md")   # "issue 10", "#10", DESIGN.md
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+
+
+def _read_by_users():
+    """README, the guide's pages and the site's configuration."""
+    return [ROOT / "README.md", ROOT / "mkdocs.yml", *sorted(DOCS.glob("*.md"))]
+
+
+def test_the_design_page_walks_the_layers_in_reading_order_and_is_in_the_guide():
+    text = (DOCS / "design.md").read_text(encoding="utf-8")
+    path = text.split("## The reading path", 1)[1]
+    positions = [path.index(f"**`{name}`**") for name in READING_PATH]
+    assert positions == sorted(positions), "the reading path is tensor → engine → function → primitives → nn → optim"
+    for heading in ("## The layers", "## Where the speed lives", "## What is planned"):
+        assert heading in text
+    for subject in ("minigrad/accel/", "tracing JIT", "MPI", "minigrad/backend/"):
+        assert subject in text, subject
+    assert "design.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", _read_by_users(), ids=lambda p: p.name)
+def test_no_internal_references_where_users_read(page):
+    found = [f"{page.name}:{number}: {line.strip()}"
+             for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1)
+             if INTERNAL.search(line)]
+    assert not found, "a reader cannot follow these:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("page", _read_by_users(), ids=lambda p: p.name)
+def test_every_relative_link_reaches_a_file(page):
+    targets = [t for t in LINK.findall(page.read_text(encoding="utf-8")) if "://" not in t]
+    missing = [t for t in targets if not (page.parent / t).exists()]
+    assert not missing, f"{page.name} links to files that do not exist: {missing}"
