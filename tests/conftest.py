@@ -73,3 +73,22 @@ def randn(*shape, device="cpu", dtype=minigrad.float64, requires_grad=True, low=
     if low is not None:
         x = x.abs() + low
     return x.requires_grad_(requires_grad)
+
+
+# ---------------------------------------------------------------- say why tests were skipped
+
+def _needs_pytorch(report):
+    """A skip whose reason is that PyTorch (or safetensors' PyTorch half) could not be imported."""
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return "torch" in reason.lower()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter):
+    """One line when tests were skipped because PyTorch is missing, saying how to run them (after pytest's own
+    summary, just above its count of passed and skipped)."""
+    yield
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _needs_pytorch(r)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} skipped because PyTorch is not installed: "
+                                    "pip install \".[compare]\" runs the comparisons against it")

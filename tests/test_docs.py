@@ -104,3 +104,26 @@ def test_every_relative_link_reaches_a_file(page):
     targets = [t for t in LINK.findall(page.read_text(encoding="utf-8")) if "://" not in t]
     missing = [t for t in targets if not (page.parent / t).exists()]
     assert not missing, f"{page.name} links to files that do not exist: {missing}"
+
+
+# ---------------------------------------------------------------- the README's test command is CI's, and says what it skipped
+
+def test_the_readme_test_command_installs_pytorch_as_ci_does():
+    quick_start = (ROOT / "README.md").read_text(encoding="utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
+    command = [line for line in quick_start.splitlines() if "pytest" in line]
+    assert command == ['pip install ".[dev,compare]" && python -m pytest -q']
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'pip install --quiet -e ".[dev,compare]"' in ci
+    assert ci.rstrip().splitlines()[-1] == "python -m pytest -q"
+
+
+def test_a_run_without_pytorch_says_how_many_tests_it_skipped_for_that():
+    import subprocess
+    import sys
+
+    hide_torch = ("import sys; sys.modules['torch'] = None; import pytest; "
+                  "raise SystemExit(pytest.main(['-q', '-p', 'no:cacheprovider', "
+                  "'tests/nn/test_losses.py::test_losses_match_torch_when_available', 'tests/ops/test_against_torch.py']))")
+    run = subprocess.run([sys.executable, "-c", hide_torch], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert '2 skipped because PyTorch is not installed: pip install ".[compare]"' in run.stdout
