@@ -68,9 +68,11 @@ def run(args):
         runs = {name: {"optimizer": name, "lr": args.lr} for name in names}
     first = None
     results = {}
+    steps_per_epoch = None
     for label, overrides in runs.items():
         config = config_from(args, target_loss=args.target_loss, **overrides)
         trainer = Trainer(config, initial_state=first)
+        steps_per_epoch = len(trainer.loader)
         if first is None:
             first = {k: v.clone() for k, v in trainer.model.state_dict().items()}
         writer = tensorboard_writer(args, run_name=label.replace(" ", "_"))
@@ -84,16 +86,25 @@ def run(args):
     with open(os.path.join(out, "compare.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1, default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else v)
     if not args.no_plots:
-        from minigrad.viz.plots import plot_panels
-
-        plot_panels([dict(curves={label: r["train_loss"] for label, r in results.items()}, xlabel="epoch", start=1,
-                          title="full training-set loss after each epoch (the table's numbers)"),
-                     dict(curves={label: _smooth(r["step_losses"]) for label, r in results.items()},
-                          marks={label: r["diverged_at"] for label, r in results.items()},
-                          title="batch loss per step, smoothed (dotted: diverged)")],
-                    os.path.join(out, "compare.png"))
+        plot(results, steps_per_epoch, os.path.join(out, "compare.png"), one_optimizer=bool(args.lrs))
     print(f"wrote {out}/compare.json" + ("" if args.no_plots else " and compare.png"))
     return 0
+
+
+def plot(results, steps_per_epoch, path, one_optimizer):
+    """The loss after each epoch and the smoothed batch loss, one curve per run; each legend entry carries its run's
+    η, and a run the guard stopped has an × at the top where it diverged (its epoch, and its step)."""
+    from minigrad.viz.plots import plot_panels
+
+    names = {label: label if one_optimizer else f"{label} η={r['lr']:g}" for label, r in results.items()}
+    stopped = {label: r["diverged_at"] for label, r in results.items() if r["diverged_at"] is not None}
+    plot_panels([dict(curves={names[label]: r["train_loss"] for label, r in results.items()}, xlabel="epoch", start=1,
+                      diverged={names[label]: step // steps_per_epoch + 1 for label, step in stopped.items()},
+                      title="full training-set loss after each epoch (the table's numbers)"),
+                 dict(curves={names[label]: _smooth(r["step_losses"]) for label, r in results.items()},
+                      diverged={names[label]: step for label, step in stopped.items()},
+                      title="batch loss per step, smoothed" + (" (× at the top: diverged)" if stopped else ""))],
+                path)
 
 
 def print_table(results, target):

@@ -78,19 +78,14 @@ def plot_curves(curves, path, xlabel="step", ylabel="loss", title=None, logy=Tru
 def plot_panels(panels, path):
     """Side-by-side axes, each drawn like ``plot_curves`` from a dict of its arguments (curves, xlabel, ylabel,
     title, logy, marks; ``points``: {name: [(x, y), …]} drawn as markers, e.g. where a scheduler cut η;
-    ``start``: the x of each curve's first value, default 0)."""
+    ``diverged``: {name: x} where a run diverged, drawn as an × at the top of the axes in the run's colour and
+    said in its legend entry; ``start``: the x of each curve's first value, default 0)."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.2), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         colours = {}
         for name, values in panel["curves"].items():
-            finite = [v if v is not None and np.isfinite(v) else np.nan for v in values]
-            start = panel.get("start", 0)
-            line, = ax.plot(range(start, start + len(finite)), finite, label=name, linewidth=1.2)
-            colours[name] = line.get_color()
-            mark = (panel.get("marks") or {}).get(name)
-            if mark is not None:
-                ax.axvline(mark, color=line.get_color(), linestyle=":", linewidth=1)
+            colours[name] = _draw_curve(ax, name, values, panel)
         for name, points in (panel.get("points") or {}).items():
             if points:
                 xs, ys = zip(*points)
@@ -98,8 +93,40 @@ def plot_panels(panels, path):
         ax.set(xlabel=panel.get("xlabel", "step"), ylabel=panel.get("ylabel", "loss"), title=panel.get("title") or "")
         if panel.get("logy", True):
             ax.set_yscale("log")
+        if panel.get("diverged"):
+            _headroom(ax, 0.12)                          # the × row clear of the curves
+        if panel.get("xlabel") == "epoch":
+            ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def _headroom(ax, fraction):
+    """Raise the top of the y axis by ``fraction`` of its span (of its decades on a log scale)."""
+    low, high = ax.get_ylim()
+    if ax.get_yscale() == "log":
+        ax.set_ylim(low, high * (high / low) ** fraction)
+    else:
+        ax.set_ylim(low, high + (high - low) * fraction)
+
+
+def _draw_curve(ax, name, values, panel):
+    """One curve of a panel, its dotted mark, and its × if it diverged; returns its colour."""
+    finite = [v if v is not None and np.isfinite(v) else np.nan for v in values]
+    start = panel.get("start", 0)
+    diverged_at = (panel.get("diverged") or {}).get(name)
+    few = sum(np.isfinite(finite)) < 2                   # a lone point draws no line: give it a dot
+    line, = ax.plot(range(start, start + len(finite)), finite, linewidth=1.2, marker="o" if few else None,
+                    markersize=4, label=name if diverged_at is None else "_nolegend_")
+    mark = (panel.get("marks") or {}).get(name)
+    if mark is not None:
+        ax.axvline(mark, color=line.get_color(), linestyle=":", linewidth=1)
+    if diverged_at is not None:
+        # x in data, y in axes coordinates: the × sits at the top, where the loss went off the scale
+        ax.plot([diverged_at], [0.96], "x", color=line.get_color(), markersize=11, markeredgewidth=2.5,
+                transform=ax.get_xaxis_transform(), clip_on=False,
+                label=f"{name}: diverged ({panel.get('xlabel', 'step')} {diverged_at})")
+    return line.get_color()
 
 
 def plot_schedules(schedules, path, title="learning-rate schedules"):

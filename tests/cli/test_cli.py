@@ -89,6 +89,25 @@ def test_compare_learning_rates_shows_divergence_and_crawl(tmp_path, capsys):
     assert _png(out / "compare.png")
 
 
+def test_compare_figure_gives_each_run_its_eta_and_marks_the_diverged_one(tmp_path, monkeypatch):
+    plots = pytest.importorskip("minigrad.viz.plots")
+    import matplotlib.pyplot as plt
+
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig) or path)
+    assert main(["compare", "--lrs", "1e-2,10", "--epochs", "2", *QUICK, "--out", str(tmp_path / "lrs")]) == 0
+    assert main(["compare", "--optimizers", "sgd,adam", "--epochs", "1", *QUICK, "--out", str(tmp_path / "opt")]) == 0
+    by_lr, by_optimizer = ([[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes] for fig in drawn)
+    epochs, steps = by_lr                                             # the two panels
+    assert epochs[0] == steps[0] == "adam η=0.01"
+    assert epochs[1].startswith("adam η=10: diverged (epoch ") and steps[1].startswith("adam η=10: diverged (step ")
+    crosses = [line for ax in drawn[0].axes for line in ax.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 2                                          # one in each panel
+    assert all(legend == ["sgd η=0.3", "adam η=0.01"] for legend in by_optimizer)
+    for fig in drawn:
+        plt.close(fig)
+
+
 def test_compare_optimizers_from_the_same_start(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", "--optimizers", "sgd,adam", "--epochs", "2", *QUICK, "--out", str(out), "--no-plots"]) == 0

@@ -1,4 +1,4 @@
-"""Plot helpers write valid images (matplotlib, Agg backend)."""
+"""Plot helpers write valid images (matplotlib, Agg backend) and draw what each figure is there to show."""
 
 import pytest
 
@@ -39,3 +39,43 @@ def test_range_test_and_trajectories(tmp_path):
     surface = SURFACES["beale"]
     paths = {"adam": trajectory(surface, lambda p: optim.Adam(p, lr=0.05), steps=20)}
     assert _is_png(plots.plot_trajectories(surface, paths, tmp_path / "t.png"))
+
+
+# ---------------------------------------------------------------- what the figures show
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures the plot functions draw, kept open for inspection instead of written to disk."""
+    import matplotlib.pyplot as plt
+
+    drawn = []
+
+    def keep(fig, path):
+        drawn.append(fig)
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    yield drawn
+    for fig in drawn:
+        plt.close(fig)
+
+
+def _legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _crosses(ax):
+    return [line for line in ax.get_lines() if line.get_marker() == "x"]
+
+
+def test_a_diverged_run_gets_an_x_at_its_step_and_says_so_in_the_legend(tmp_path, figures):
+    curves = {"adam η=0.01": [1.0, 0.8, 0.6, 0.5], "adam η=1": [1.0]}
+    plots.plot_panels([dict(curves=curves, diverged={"adam η=1": 1})], tmp_path / "p.png")
+    (ax,) = figures[0].axes
+    assert _legend_texts(ax) == ["adam η=0.01", "adam η=1: diverged (step 1)"]
+    (cross,) = _crosses(ax)
+    assert list(cross.get_xdata()) == [1]
+    colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    assert cross.get_color() == [c for label, c in colours.items() if label == "_nolegend_"][0]   # the run's colour
+    lone = [line for line in ax.get_lines() if line.get_label() == "_nolegend_"][0]
+    assert lone.get_marker() == "o"                  # a run with one point left is still visible
