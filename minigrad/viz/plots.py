@@ -167,20 +167,46 @@ def plot_range_test(result, path):
 
 
 def plot_trajectories(surface, paths, path, levels=30):
-    """Each optimizer's path over the surface's contours."""
+    """Each optimizer's path over the surface's contours, from the common start (○) to where it ended (■).
+
+    Paths often run along the same valley, so the longest is drawn first, widest and underneath, and each shorter
+    one narrower on top of it: every path stays visible as a band of its own colour. The legend keeps the order
+    of ``paths``.
+    """
+    from matplotlib.lines import Line2D
+
     plt = _pyplot()
     (x0, x1), (y0, y1) = surface.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
     z = surface.numpy(gx, gy)
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    ax.contour(gx, gy, np.log1p(z - z.min()), levels=levels, cmap="Greys", linewidths=0.6)
-    for name, points in paths.items():
-        pts = np.asarray(points)
-        ax.plot(pts[:, 0], pts[:, 1], marker=".", markersize=2, linewidth=1.2, label=name)
-    ax.plot(*surface.minimum, marker="*", color="gold", markersize=14, markeredgecolor="k", linestyle="none")
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=surface.title)
-    ax.legend(fontsize=8, loc="best")
+    ax.contour(gx, gy, np.log1p(z - z.min()), levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
+    points = {name: np.asarray(p, dtype=float) for name, p in paths.items()}
+    colours = dict(zip(points, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
+    longest_first = sorted(points, key=lambda name: -_path_length(points[name]))
+    widths = np.linspace(6.0, 1.5, len(points)) if len(points) > 1 else [1.6]
+    for rank, name in enumerate(longest_first):
+        pts = points[name]                               # (steps + 1, 2)
+        ax.plot(pts[:, 0], pts[:, 1], color=colours[name], linewidth=widths[rank], alpha=0.85,
+                solid_capstyle="round", zorder=2 + rank)
+        ax.plot(*pts[-1], marker="s", color=colours[name], markeredgecolor="k", markersize=7, zorder=20)
+    start = next(iter(points.values()))[0]
+    ax.plot(*start, marker="o", color="white", markeredgecolor="k", markersize=10, zorder=21)
+    ax.plot(*surface.minimum, marker="*", color="gold", markersize=15, markeredgecolor="k", zorder=22)
+    handles = [Line2D([], [], color=colours[name], linewidth=2.5, marker="s", markeredgecolor="k", label=name)
+               for name in points]
+    handles += [Line2D([], [], linestyle="none", marker="o", color="white", markeredgecolor="k", markersize=9,
+                       label="start"),
+                Line2D([], [], linestyle="none", marker="*", color="gold", markeredgecolor="k", markersize=12,
+                       label="minimum")]
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", title=surface.title)
+    ax.legend(handles=handles, fontsize=8, loc="best", title="■ where each path ended", title_fontsize=8)
     return _save(fig, path)
+
+
+def _path_length(points):
+    """The length of a path of 2-D points (the sum of its steps)."""
+    return float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
 
 
 def plot_sweep_curves(rows, path, target_loss=None):

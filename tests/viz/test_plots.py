@@ -1,5 +1,6 @@
 """Plot helpers write valid images (matplotlib, Agg backend) and draw what each figure is there to show."""
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -79,3 +80,22 @@ def test_a_diverged_run_gets_an_x_at_its_step_and_says_so_in_the_legend(tmp_path
     assert cross.get_color() == [c for label, c in colours.items() if label == "_nolegend_"][0]   # the run's colour
     lone = [line for line in ax.get_lines() if line.get_label() == "_nolegend_"][0]
     assert lone.get_marker() == "o"                  # a run with one point left is still visible
+
+
+def test_trajectories_have_start_end_labels_and_keep_every_path_visible(tmp_path, figures):
+    surface = SURFACES["rosenbrock"]
+    paths = {"sgd": trajectory(surface, lambda p: optim.SGD(p, lr=1e-3), steps=30),
+             "adam": trajectory(surface, lambda p: optim.Adam(p, lr=0.1), steps=30)}
+    plots.plot_trajectories(surface, paths, tmp_path / "t.png")
+    (ax,) = figures[0].axes
+    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
+    assert _legend_texts(ax) == ["sgd", "adam", "start", "minimum"]
+    ends = [line for line in ax.get_lines() if line.get_marker() == "s"]
+    assert sorted((line.get_xdata()[0], line.get_ydata()[0]) for line in ends) == sorted(map(tuple, (
+        paths["sgd"][-1], paths["adam"][-1])))
+    colours = {handle.get_label(): handle.get_color() for handle in ax.get_legend().legend_handles}
+    drawn = {line.get_color(): line for line in ax.get_lines() if len(line.get_xdata()) > 1}
+    length = {name: np.hypot(*np.diff(np.asarray(points), axis=0).T).sum() for name, points in paths.items()}
+    longer, shorter = (drawn[colours[name]] for name in sorted(length, key=length.get, reverse=True))
+    assert longer.get_zorder() < shorter.get_zorder() and longer.get_linewidth() > shorter.get_linewidth()
+    assert all(line.get_alpha() < 1 for line in drawn.values())
