@@ -77,7 +77,8 @@ def training_and_paths():
     trainer = Trainer(TrainConfig(epochs=60))
     trainer.fit()
     plots.plot_history(trainer.history, os.path.join(IMG, "train_curves.png"), title="minigrad train (defaults)")
-    plots.plot_decision_boundary(trainer.model, *trainer.data["train"], os.path.join(IMG, "boundary.png"))
+    plots.plot_decision_boundary(trainer.model, *trainer.data["train"], os.path.join(IMG, "boundary.png"),
+                                 test=trainer.data["test"])
     for name in ("quadratic", "rosenbrock"):
         surface = SURFACES[name]
         paths = {f"{o} (η={TRAJECTORY_LR[name][o]:g})": trajectory(

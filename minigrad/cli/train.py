@@ -172,4 +172,5 @@ def write_outputs(trainer, out, plots=True):
         P.plot_history(trainer.history, os.path.join(out, "curves.png"), title=f"{trainer.config.optimizer}, "
                        f"η = {trainer.config.lr:g}, {trainer.config.schedule}")
         if is_2d(trainer):
-            P.plot_decision_boundary(trainer.model, *trainer.data["train"], os.path.join(out, "boundary.png"))
+            P.plot_decision_boundary(trainer.model, *trainer.data["train"], os.path.join(out, "boundary.png"),
+                                     test=trainer.data["test"])

@@ -48,26 +48,57 @@ def plot_history(history, path, title=None):
     return _save(fig, path)
 
 
-def plot_decision_boundary(model, x, y, path, resolution=200):
-    """The classes a 2-D classifier predicts over the plane, with the data on top."""
+def plot_decision_boundary(model, x, y, path, resolution=200, test=None):
+    """The classes a 2-D classifier predicts over the plane, with the data on top.
+
+    Each class has one colour, light for the region the model predicts it and strong for its points; training
+    points are filled circles and, when ``test`` = (x_test, y_test) is given, test points are open triangles.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     from minigrad.autograd.grad_mode import no_grad
     from minigrad.ops.creation import tensor
 
     plt = _pyplot()
-    xs = x.detach().cpu().numpy()
-    labels = y.detach().cpu().numpy()
-    lo, hi = xs.min(0) - 0.3, xs.max(0) + 0.3
+    splits = {"train": (_host(x), _host(y))}
+    if test is not None:
+        splits["test"] = (_host(test[0]), _host(test[1]))
+    everything = np.concatenate([xs for xs, _ in splits.values()])
+    lo, hi = everything.min(0) - 0.3, everything.max(0) + 0.3
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = tensor(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32), device=x.device)
     model.eval()
     with no_grad():
-        predicted = model(grid).argmax(1).cpu().numpy().reshape(gx.shape)
+        scores = model(grid)                             # (resolution², classes)
     model.train()
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.contourf(gx, gy, predicted, alpha=0.3, cmap="viridis")
-    ax.scatter(xs[:, 0], xs[:, 1], c=labels, s=10, cmap="viridis", edgecolors="k", linewidths=0.2)
-    ax.set(title="decision boundary", xticks=[], yticks=[])
+    classes = scores.shape[1]
+    predicted = scores.argmax(1).cpu().numpy().reshape(gx.shape)
+    colours = [plt.get_cmap("tab10")(k % 10) for k in range(classes)]
+    fig, ax = plt.subplots(figsize=(6.6, 5))
+    ax.contourf(gx, gy, predicted, levels=np.arange(classes + 1) - 0.5, colors=colours, alpha=0.25)
+    xs, labels = splits["train"]
+    ax.scatter(xs[:, 0], xs[:, 1], c=[colours[int(k)] for k in labels], marker="o", s=14, edgecolors="k",
+               linewidths=0.3)
+    if test is not None:
+        xs, labels = splits["test"]
+        ax.scatter(xs[:, 0], xs[:, 1], marker="^", s=26, facecolors="none", edgecolors=[colours[int(k)] for k in labels],
+                   linewidths=1.1)
+    handles = [Patch(facecolor=colours[k], label=f"class {k}") for k in range(classes)]
+    handles.append(Line2D([], [], linestyle="none", marker="o", color="0.4", markeredgecolor="k",
+                          label=f"train ({len(splits['train'][1])})"))
+    if test is not None:
+        handles.append(Line2D([], [], linestyle="none", marker="^", markerfacecolor="none", markeredgecolor="0.3",
+                              markersize=7, label=f"test ({len(splits['test'][1])})"))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    ax.set(title="decision boundary (shaded: the predicted class)", xlabel="x₁", ylabel="x₂",
+           xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
     return _save(fig, path)
+
+
+def _host(t):
+    """A tensor's values as a NumPy array."""
+    return t.detach().cpu().numpy()
 
 
 def plot_curves(curves, path, xlabel="step", ylabel="loss", title=None, logy=True, marks=None):

@@ -99,3 +99,15 @@ def test_trajectories_have_start_end_labels_and_keep_every_path_visible(tmp_path
     longer, shorter = (drawn[colours[name]] for name in sorted(length, key=length.get, reverse=True))
     assert longer.get_zorder() < shorter.get_zorder() and longer.get_linewidth() > shorter.get_linewidth()
     assert all(line.get_alpha() < 1 for line in drawn.values())
+
+
+def test_decision_boundary_has_axes_a_class_legend_and_tells_train_from_test(tmp_path, figures):
+    x, y = mg.datasets.blobs(n_samples=90)
+    x_test, y_test = mg.datasets.blobs(n_samples=30)
+    plots.plot_decision_boundary(nn.Linear(2, 3), x, y, tmp_path / "b.png", resolution=40, test=(x_test, y_test))
+    (ax,) = figures[0].axes
+    assert ax.get_xlabel() and ax.get_ylabel() and len(ax.get_xticks()) > 0
+    assert _legend_texts(ax) == ["class 0", "class 1", "class 2", "train (90)", "test (30)"]
+    train, test = [c for c in ax.collections if len(c.get_offsets()) in (90, 30)]
+    assert train.get_paths()[0] != test.get_paths()[0]                 # circles and triangles
+    assert len(test.get_facecolors()) == 0 and len(train.get_facecolors()) > 0     # open and filled
