@@ -267,22 +267,41 @@ def plot_sweep_curves(rows, path, target_loss=None):
 
 
 def plot_sweep_heatmap(rows, path):
-    """log10 of the median loss for each optimizer (and schedule) and η; diverged cells are marked."""
+    """The median loss for each optimizer (and schedule) and η, written in its cell and coloured on a log scale
+    from green (low: good) to red (high: bad); a cell where any seed diverged is grey and says how many did."""
+    from matplotlib.colors import LogNorm
+
     plt = _pyplot()
     labels = sorted({(r["optimizer"], r["schedule"]) for r in rows})
     lrs = sorted({r["lr"] for r in rows})
-    grid = np.full((len(labels), len(lrs)), np.nan)
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(lrs) + 2), 0.5 * len(labels) + 1.8))
+    grid = np.full((len(labels), len(lrs)), np.nan)      # (optimizer and schedule, η)
+    fig, ax = plt.subplots(figsize=(max(6, 0.62 * len(lrs) + 2.6), 0.5 * len(labels) + 1.9))
     for r in rows:
         i, j = labels.index((r["optimizer"], r["schedule"])), lrs.index(r["lr"])
         if r["diverged"]:
-            ax.text(j, i, "div", ha="center", va="center", fontsize=7, color="0.3")
-        elif np.isfinite(r["summary_loss"]):
-            grid[i, j] = np.log10(r["summary_loss"])
-    image = ax.imshow(grid, cmap="viridis_r", aspect="auto")
-    fig.colorbar(image, ax=ax, label="log₁₀ loss (last 5 epochs)")
+            partly = "" if r["diverged"] == r["seeds"] else f"\n{r['diverged']}/{r['seeds']}"
+            ax.text(j, i, "diverged" + partly, ha="center", va="center", fontsize=6, color="0.25")
+        elif np.isfinite(r["summary_loss"]) and r["summary_loss"] > 0:
+            grid[i, j] = r["summary_loss"]
+    finite = grid[np.isfinite(grid)]
+    low, high = (finite.min(), finite.max()) if finite.size else (1.0, 10.0)
+    norm = LogNorm(low, high if high > low else low * 10)
+    cmap = plt.get_cmap("RdYlGn_r").with_extremes(bad="0.88")
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto")
+    for (i, j), loss in np.ndenumerate(grid):
+        if np.isfinite(loss):
+            ax.text(j, i, f"{loss:.3g}", ha="center", va="center", fontsize=7, color=_ink(cmap(norm(loss))))
+    bar = fig.colorbar(image, ax=ax, label="loss, last 5 epochs (log scale)\ngreen: low (good), red: high")
+    bar.set_ticks(np.geomspace(norm.vmin, norm.vmax, 5), labels=[f"{v:.3g}" for v in np.geomspace(norm.vmin, norm.vmax, 5)])
+    bar.ax.minorticks_off()
     one_schedule = len({s for _, s in labels}) == 1
     ax.set_yticks(range(len(labels)), [o if one_schedule else f"{o}, {s}" for o, s in labels])
     ax.set_xticks(range(len(lrs)), [f"{lr:.0e}" for lr in lrs], rotation=60, fontsize=7)
-    ax.set(xlabel="learning rate η", title="loss for each optimizer and η")
+    ax.set(xlabel="learning rate η", title="loss for each optimizer and η (grey: diverged)")
     return _save(fig, path)
+
+
+def _ink(rgba):
+    """Black or white, whichever reads better on a cell of colour ``rgba``."""
+    red, green, blue = rgba[:3]
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"

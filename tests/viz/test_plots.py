@@ -111,3 +111,16 @@ def test_decision_boundary_has_axes_a_class_legend_and_tells_train_from_test(tmp
     train, test = [c for c in ax.collections if len(c.get_offsets()) in (90, 30)]
     assert train.get_paths()[0] != test.get_paths()[0]                 # circles and triangles
     assert len(test.get_facecolors()) == 0 and len(train.get_facecolors()) > 0     # open and filled
+
+
+def test_sweep_heatmap_writes_each_loss_and_colours_low_loss_green(tmp_path, figures):
+    row = dict(optimizer="adam", schedule="constant", seeds=2, diverged=0)
+    rows = [dict(row, lr=1e-3, summary_loss=0.912), dict(row, lr=1e-2, summary_loss=0.0871),
+            dict(row, lr=1e-1, diverged=2, summary_loss=float("inf")), dict(row, lr=1.0, diverged=1, summary_loss=2.0)]
+    plots.plot_sweep_heatmap(rows, tmp_path / "h.png")
+    ax, bar = figures[0].axes
+    assert sorted(t.get_text() for t in ax.texts) == ["0.0871", "0.912", "diverged", "diverged\n1/2"]
+    assert "low (good)" in bar.get_ylabel()
+    image = ax.get_images()[0]
+    good, bad = image.cmap(image.norm(0.0871)), image.cmap(image.norm(0.912))
+    assert good[1] > good[0] and bad[0] > bad[1]                       # low loss green, high loss red
