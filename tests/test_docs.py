@@ -31,9 +31,6 @@ def test_code_blocks_run(page, tmp_path, monkeypatch, capsys):
 ROOT = DOCS.parent
 BARE_NAME = "minigrad" + "["          # the package index's "minigrad" is another project
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".cfg", ".yml", ".sh", ".txt"}
-# NOTE: the backend and compiled-kernel folders still carry the old hint in two messages; drop them from
-# this tuple once those messages build theirs with install_hint.
-NOT_YET = ("minigrad/accel/", "minigrad/backend/")
 
 
 def _project_text_files():
@@ -58,8 +55,6 @@ def test_every_install_hint_names_the_distribution_or_a_checkout():
     offenders = []
     for path in _project_text_files():
         relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith(NOT_YET):
-            continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if BARE_NAME in line:
                 offenders.append(f"{relative}:{number}: {line.strip()}")

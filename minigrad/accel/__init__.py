@@ -9,13 +9,14 @@ once, carried through the rule in registers and written once
 (``kernel_source.py``):
 
 * on the CPU, as a Python loop that Numba compiles (``numba_kernels.py``, with
-  ``pip install "minigrad[fast]"``);
+  the ``fast`` extra);
 * on an NVIDIA GPU, as a CuPy elementwise kernel (``cupy_kernels.py``).
 
 Nothing in the core (tensor, autograd, ops, nn) imports this package; an
 optimizer asks ``kernel(...)`` for its rule when its ``fused`` option allows.
 """
 
+from minigrad._extras import install_hint
 from minigrad.accel import cupy_kernels, numba_kernels
 
 # Below this many elements the compiled loop is slower than the plain path's dozen whole-array
@@ -47,7 +48,7 @@ def unavailable_reason(device, dtype):
     if dtype.name not in ("float32", "float64"):
         return f"the compiled kernels take float32 or float64 parameters, not {dtype.name}"
     if device.type == "cpu":
-        return "no compiled kernels on the CPU without Numba; install it with pip install 'minigrad[fast]'"
+        return f"no compiled kernels on the CPU without Numba; install it with {install_hint('fast')}"
     if device.type == "cuda":
         return "no compiled kernels: CuPy is unavailable"
     return f"no compiled kernels for device {device}"

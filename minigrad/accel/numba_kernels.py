@@ -1,4 +1,4 @@
-"""Rules compiled by Numba into one loop over the elements (optional: ``pip install "minigrad[fast]"``).
+"""Rules compiled by Numba into one loop over the elements (optional: the ``fast`` extra).
 
 The rule is traced once per configuration — which state is present, and the
 options (``amsgrad``, ``maximize``, …) — and the trace is written out as a

@@ -10,6 +10,7 @@ with one GPU): a tensor on ``cuda:1`` computes on GPU 1 whatever the current
 device is.
 """
 
+from minigrad._extras import install_hint
 from minigrad.backend.base import _NO_CONTEXT, ARRAY_TYPES, Backend, overlaps_itself
 
 _cupy = None
@@ -49,8 +50,8 @@ class CupyBackend(Backend):
         cp = import_cupy()
         if cp is None:
             raise RuntimeError(
-                "device 'cuda' needs CuPy and an NVIDIA GPU: install minigrad with the gpu extra "
-                "(pip install 'minigrad[gpu]' for CUDA 12, or the cupy-cuda13x wheel for CUDA 13)"
+                "device 'cuda' needs CuPy and an NVIDIA GPU: install the gpu extra for CUDA 12 "
+                f"({install_hint('gpu')}) or gpu-cuda13 for CUDA 13"
             ) from _import_error
         count = cuda_device_count()
         if index >= count:
