@@ -43,8 +43,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     """
     buffers = Gradients(root_grads)
     for root, grad in zip(roots, root_grads):
-        node, nr = edge_of(root)
-        buffers.add(node, nr, grad)
+        node, output_nr = edge_of(root)
+        buffers.add(node, output_nr, grad)
     targets = Targets(inputs, accumulate) if inputs is not None else None
     dependencies = count_dependencies(buffers.nodes(), targets)
     ready = [node for node in reversed(buffers.nodes()) if dependencies[node] == 0]
@@ -61,14 +61,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 grads_in = call_backward(node, grads)
                 if not retain_graph:
                     node.release()
-            for (child, nr), grad in zip(node.next_functions, grads_in):
+            for (child, output_nr), grad in zip(node.next_functions, grads_in):
                 if child is None:
                     continue
                 left = dependencies.get(child)
                 if left is None:                         # not on a path to the inputs asked for
                     continue
                 if grad is not None:
-                    buffers.add(child, nr, grad, node.trusted)
+                    buffers.add(child, output_nr, grad, node.trusted)
                 if left == 1:
                     ready.append(child)
                 dependencies[child] = left - 1
@@ -129,7 +129,7 @@ class Gradients:
         self.by_node = {}
         self.leaves_have = {id(g._array) for g in root_grads}   # memory a leaf (or the caller) may hold
 
-    def add(self, node, nr, grad, trusted=True):
+    def add(self, node, output_nr, grad, trusted=True):
         if type(node) is AccumulateGrad:
             key = id(grad._array)
             if key in self.leaves_have or not trusted:
@@ -143,7 +143,7 @@ class Gradients:
                 self.by_node[node] = [grad]
                 return
             slots = self.by_node[node] = [None] * n
-        slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+        slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
 
     def pop(self, node):
         return self.by_node.pop(node, None)
@@ -162,10 +162,10 @@ def arriving(node, grads, targets):
     if node._tensor_hooks:
         grads = run_tensor_hooks(node._tensor_hooks, grads)
     if node._retained:
-        for nr, ref in node._retained.items():
+        for output_nr, ref in node._retained.items():
             tensor = ref()
             if tensor is not None:
-                tensor._accumulate_grad(grads[nr].clone())   # the gradient flows on: keep a copy
+                tensor._accumulate_grad(grads[output_nr].clone())   # the gradient flows on: keep a copy
     if targets is not None:
         targets.arrive(node, grads)
     return grads
@@ -174,11 +174,11 @@ def arriving(node, grads, targets):
 def run_tensor_hooks(hooks_by_output, grads):
     """Each hook registered on an output sees its gradient in turn; a returned tensor replaces it."""
     grads = list(grads)
-    for nr, hooks in hooks_by_output.items():
+    for output_nr, hooks in hooks_by_output.items():
         for hook in list(hooks.values()):
-            replaced = hook(grads[nr])
+            replaced = hook(grads[output_nr])
             if replaced is not None:
-                grads[nr] = checked_hook_result(hook, grads[nr], replaced)
+                grads[output_nr] = checked_hook_result(hook, grads[output_nr], replaced)
     return grads
 
 
@@ -203,9 +203,9 @@ def checked_gradients(node, grads_in):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {expected}, got {len(grads_in)})")
         grads_in = grads_in[:expected]
-    for i, (g, (child, nr)) in enumerate(zip(grads_in, node.next_functions)):
+    for i, (g, (child, output_nr)) in enumerate(zip(grads_in, node.next_functions)):
         if g is not None and child is not None:
-            shape = child.variable.shape if type(child) is AccumulateGrad else tuple(child._output_meta[nr][0])
+            shape = child.variable.shape if type(child) is AccumulateGrad else tuple(child._output_meta[output_nr][0])
             if tuple(g.shape) != tuple(shape):
                 raise RuntimeError(f"function {node.name()} returned a gradient of shape {tuple(g.shape)} for input "
                                    f"{i}, whose shape is {tuple(shape)}")
@@ -270,8 +270,8 @@ class Targets:
             return
         if type(node) is AccumulateGrad and node.variable._hooks:      # a leaf's hooks see its gradient first
             grads = [run_leaf_hooks(node.variable, grads[0])]
-        for nr, g in enumerate(grads):
-            for i in self.slots.get((node, nr), ()):
+        for output_nr, g in enumerate(grads):
+            for i in self.slots.get((node, output_nr), ()):
                 if self.accumulate:
                     self.inputs[i]._accumulate_grad(g.clone())
                 else:

@@ -179,7 +179,7 @@ class Function(Node):
         self.needs_input_grad = tuple(needs)
         skip = self._non_differentiable
         meta = []
-        for nr, out in enumerate(outputs):
+        for output_nr, out in enumerate(outputs):
             if out is None:
                 meta.append(((), None))                # not computed: it never receives a gradient
                 continue
@@ -187,7 +187,7 @@ class Function(Node):
             if out.dtype.is_floating_point and (not skip or id(out) not in skip):
                 out._requires_grad = True
                 out.grad_fn = self
-                out._output_nr = nr
+                out._output_nr = output_nr
         self._output_meta = meta
         if self._to_save:
             self._saved = tuple([_pack(item, outputs) for item in self._to_save])
@@ -257,10 +257,10 @@ class _Saved:
 def _pack(item, outputs):
     if type(item) not in TENSOR_TYPES:
         return item                                    # None, or a number saved as is
-    for nr, out in enumerate(outputs):
+    for output_nr, out in enumerate(outputs):
         if item is out:
             holder = out.detach()                      # the array and counter, without the history (no cycle)
-            return _Saved(holder, holder._counter, nr)
+            return _Saved(holder, holder._counter, output_nr)
     return _Saved(item, item._counter, None)
 
 
