@@ -21,8 +21,7 @@ gradients for ``autograd.grad``, checks on what a node returned, anomaly
 detection — is a small named function beside the loop.
 """
 
-from minigrad.autograd.function import (AccumulateGrad, accumulator_of, checked_hook_result, is_tensor,
-                                        run_leaf_hooks)
+from minigrad.autograd.function import AccumulateGrad, accumulator_of, checked_hook_result, is_tensor
 from minigrad.autograd.grad_mode import state
 from minigrad.backend.base import dtype_of
 
@@ -268,8 +267,6 @@ class Targets:
     def arrive(self, node, grads):
         if node not in self.nodes or (self.accumulate and type(node) is AccumulateGrad):
             return
-        if type(node) is AccumulateGrad and node.variable._hooks:      # a leaf's hooks see its gradient first
-            grads = [run_leaf_hooks(node.variable, grads[0])]
         for output_nr, g in enumerate(grads):
             for i in self.slots.get((node, output_nr), ()):
                 if self.accumulate:

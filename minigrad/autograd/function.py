@@ -287,25 +287,20 @@ class AccumulateGrad(Node):
     def name(cls):
         return "AccumulateGrad"
 
+    @property
+    def _tensor_hooks(self):
+        """The leaf's own hooks (``register_hook``), seen by the engine as every node's output hooks are."""
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
+
     @staticmethod
     def backward(ctx, grad):
         leaf = ctx.variable
-        if leaf._hooks:
-            grad = run_leaf_hooks(leaf, grad)
         leaf._accumulate_grad(grad)
         if leaf._post_accumulate_hooks:
             for hook in list(leaf._post_accumulate_hooks.values()):
                 hook(leaf)
         return ()
-
-
-def run_leaf_hooks(leaf, grad):
-    """The leaf's tensor hooks, in registration order; a returned tensor replaces the gradient."""
-    for hook in list(leaf._hooks.values()):
-        replaced = hook(grad)
-        if replaced is not None:
-            grad = checked_hook_result(hook, grad, replaced)
-    return grad
 
 
 def checked_hook_result(hook, grad, replaced):
