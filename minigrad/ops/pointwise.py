@@ -396,10 +396,6 @@ def equal(input, other):  # noqa: A002
 
 
 # ================================================================== helpers
-def _array(v):
-    return v._array if is_tensor(v) else v
-
-
 def _constant(compute, *values):
     """A tensor outside any graph: ``xp.<compute>`` (a name) or ``compute`` (a function) of the values' arrays.
 
@@ -410,9 +406,9 @@ def _constant(compute, *values):
     backend = like.device.backend
     with backend.context():
         if isinstance(compute, str):
-            array = getattr(backend.xp, compute)(*[_array(v) for v in values])
+            array = getattr(backend.xp, compute)(*[P.value(v) for v in values])
         else:
-            array = compute(*[_array(v) for v in values])
+            array = compute(*[P.value(v) for v in values])
     return like._wrap(array, like.device)
 
 

@@ -32,7 +32,7 @@ conversion     ToDtype ToDevice Clone
 
 import math
 
-from minigrad.autograd.function import TENSOR_TYPES
+from minigrad.autograd.function import TENSOR_TYPES, is_tensor
 from minigrad.autograd.function import Function as _Function
 
 
@@ -159,7 +159,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = wrap(value(a) ** value(b), a if hasattr(a, "_array") else b)
+        y = wrap(value(a) ** value(b), a if is_tensor(a) else b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -168,14 +168,14 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            if hasattr(b, "_array"):
+            if is_tensor(b):
                 grad_a = unbroadcast((grad * b * a ** (b - 1)).where(b != 0, 0.0), a.shape)
             else:
                 grad_a = grad * b * a ** (b - 1) if b != 0 else grad * 0.0
         if ctx.needs_input_grad[1]:
-            log_a = a.log() if hasattr(a, "_array") else math.log(a) if a > 0 else float("nan")
+            log_a = a.log() if is_tensor(a) else math.log(a) if a > 0 else float("nan")
             grad_b = grad * y * log_a
-            if hasattr(a, "_array"):
+            if is_tensor(a):
                 grad_b = grad_b.where((a != 0) | (b < 0), 0.0)
             elif a == 0:
                 grad_b = grad_b.where(b < 0, 0.0)
