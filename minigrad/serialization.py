@@ -14,11 +14,15 @@ directly::
     from safetensors.torch import load_file
     torch_model.load_state_dict(load_file("model.safetensors"))
 
-Writes go to a temporary file beside the target (``.NAME.tmp``, always the same
-name, so killed saves leave at most one), which is flushed, synced and then
-renamed over the target: a crash at any moment leaves either the old file or
-the complete new one. Saving through a symbolic link writes the file it points
-to; new files get the usual permissions (0666 less the umask).
+Each save writes a temporary file of its own beside the target
+(``.NAME.PID.RANDOM.tmp``), flushes and syncs it, then renames it over the
+target: a crash at any moment leaves either the old file or the complete new
+one, saves running at once (processes or threads) never share a temporary, and
+a reader always opens one whole save. A save killed mid-write leaves its
+temporary behind; the next save to the same target deletes those whose process
+(the PID in the name) has died, so killed saves leave at most one. Saving
+through a symbolic link writes the file it points to; new files get the usual
+permissions (0666 less the umask).
 
 Loading checks the file as the safetensors format requires before reading any
 tensor: a header of at most ``MAX_HEADER_BYTES`` bytes and ``MAX_ENTRIES``
@@ -29,9 +33,12 @@ else is a ``CheckpointError`` (a ``ValueError``) naming the file and the
 problem; file-system problems stay ``OSError``.
 """
 
+import contextlib
 import json
 import math
 import os
+import re
+import secrets
 import struct
 
 import numpy as np
@@ -108,8 +115,9 @@ def _encode(obj, tensors, flat_names, path):
 def _write_atomically(path, header_bytes, tensors):
     path = os.path.realpath(os.fspath(path))             # through a symbolic link, to the file it names
     folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.tmp")           # one name per target: killed saves leave at most one
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    _remove_dead_temporaries(folder, name)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")   # this save's own
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)                    # 0666 less the umask
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(struct.pack("<Q", len(header_bytes)))
@@ -125,6 +133,33 @@ def _write_atomically(path, header_bytes, tensors):
             os.unlink(tmp)
         raise
     _sync_folder(folder)
+
+
+def _remove_dead_temporaries(folder, name):
+    """Delete the temporaries of saves to ``name`` whose process has died (killed mid-save); a live one's stay."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match and not _process_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):           # another save removed it first
+                os.unlink(os.path.join(folder, entry))
+
+
+def _process_alive(pid):
+    """Whether process ``pid`` exists (signal 0 checks without sending anything); where unsure, yes."""
+    if pid == os.getpid() or os.name != "posix":         # (elsewhere os.kill would end the process)
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                              # it exists, as another user's process
+        return True
+    return True
 
 
 def _sync_folder(folder):

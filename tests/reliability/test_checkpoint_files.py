@@ -174,3 +174,59 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     mg.save({"w": mg.zeros(2)}, path)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     assert np.array_equal(mg.load(path)["w"].cpu().numpy(), np.zeros(2, np.float32))
+
+
+# ---------------------------------------------------------------- concurrent saves
+def test_concurrent_saves_to_one_path_never_fail_and_readers_see_whole_saves(tmp_path):
+    """Two processes and two threads save to one path while this process reads it: every save succeeds,
+    every read is one whole save (its tag matches its values), and no temporary file is left."""
+    import threading
+
+    target = tmp_path / "ck.safetensors"
+    mg.save({"tag": 0, "w": mg.zeros(200_000)}, target)
+    writer = ("import sys, minigrad as mg\n"
+              "tag = int(sys.argv[2])\n"
+              "for _ in range(40):\n"
+              "    mg.save({'tag': tag, 'w': mg.full((200_000,), float(tag))}, sys.argv[1])\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(target), str(tag)], stderr=subprocess.PIPE, env=env)
+             for tag in (1, 2)]
+    errors = []
+
+    def save_in_thread(tag):
+        try:
+            for _ in range(40):
+                mg.save({"tag": tag, "w": mg.full((200_000,), float(tag))}, target)
+        except Exception as exc:                          # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save_in_thread, args=(tag,)) for tag in (3, 4)]
+    for t in threads:
+        t.start()
+    reads = 0
+    while any(p.poll() is None for p in procs) or any(t.is_alive() for t in threads):
+        loaded = mg.load(target)
+        values = np.unique(loaded["w"].cpu().numpy())
+        assert values.tolist() == [float(loaded["tag"])], (loaded["tag"], values[:5])
+        reads += 1
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for p in procs:
+        assert p.wait() == 0, p.stderr.read().decode()
+        p.stderr.close()
+    assert reads > 0
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_saves_into_a_folder_clean_up_only_temporaries_of_dead_processes(tmp_path):
+    target = tmp_path / "ck.safetensors"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".ck.safetensors.{dead.stdout.strip()}.a1b2c3d4.tmp"     # a killed save's temporary
+    live = tmp_path / f".ck.safetensors.{os.getpid()}.e5f6a7b8.tmp"              # a save in progress here
+    other = tmp_path / f".other.safetensors.{dead.stdout.strip()}.a1b2c3d4.tmp"   # another target's
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    mg.save({"w": mg.ones(2)}, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, live.name, other.name])
+
