@@ -29,8 +29,10 @@ tensor: a header of at most ``MAX_HEADER_BYTES`` bytes and ``MAX_ENTRIES``
 tensors, known dtypes, shapes of non-negative integers, no duplicate names, a
 ``__metadata__`` of strings, and byte ranges that are sorted, contiguous,
 exactly ``numel × itemsize`` long and cover the data section exactly. Anything
-else is a ``CheckpointError`` (a ``ValueError``) naming the file and the
-problem; file-system problems stay ``OSError``.
+else — a tensor of more than ``MAX_DIMS`` dimensions, or a path that is not a
+regular file (``/dev/zero``, a FIFO, a folder, a link to one) — is a
+``CheckpointError`` (a ``ValueError``) naming the file and the problem;
+file-system problems stay ``OSError``.
 """
 
 import contextlib
@@ -39,6 +41,7 @@ import math
 import os
 import re
 import secrets
+import stat
 import struct
 
 import numpy as np
@@ -52,6 +55,7 @@ _FROM_CODE = {code: _dtype.get_dtype(name) for name, code in _CODES.items()}
 _FORMAT = "minigrad.checkpoint/1"
 MAX_HEADER_BYTES = 16 * 1024 * 1024   # the JSON header of a checkpoint (a model of 100,000 tensors needs ~10 MB)
 MAX_ENTRIES = 100_000                # tensors in one file
+MAX_DIMS = 64                        # dimensions of one tensor (NumPy's limit)
 _MAX_NESTING = 200                   # depth of the saved object's structure
 
 
@@ -189,8 +193,7 @@ def load(path, map_location=None, weights_only=True):
     """
     device = as_device(map_location or "cpu")
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        blob = f.read()
+    blob = _read_regular_file(path)
     header, data_start = _read_header(blob, path)
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
@@ -204,6 +207,31 @@ def load(path, map_location=None, weights_only=True):
         return _decode(structure, tensors, 0)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise CheckpointError(f"load: {path!r} has a damaged structure record ({type(exc).__name__}: {exc})") from None
+
+
+def _read_regular_file(path):
+    """The bytes of ``path``; a device, FIFO, socket or folder (through a symbolic link too) is refused at once.
+
+    The check is made on the descriptor that is read, so a path swapped after the check cannot slip through;
+    O_NONBLOCK keeps the open of a FIFO without a writer from blocking (it changes nothing for regular files).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise CheckpointError(f"load: {path!r} is not a regular file ({_kind(mode)}); checkpoints are files")
+        with os.fdopen(fd, "rb") as f:                   # it closes the descriptor
+            fd = None
+            return f.read()
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _kind(mode):
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device",
+             stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")
 
 
 def _read_header(blob, path):
@@ -255,6 +283,9 @@ def _checked_entries(header, data_size, path):
                 raise TypeError
             if not all(type(n) is int and n >= 0 for n in shape + offsets):
                 raise TypeError
+            if len(shape) > MAX_DIMS:
+                raise CheckpointError(f"load: {path!r} has a tensor {name!r} of {len(shape)} dimensions; "
+                                      f"at most {MAX_DIMS} are supported")
         except (KeyError, TypeError):
             raise CheckpointError(f"load: {path!r} has a malformed entry for tensor {name!r} ({info!r:.200})") from None
         begin, end = offsets

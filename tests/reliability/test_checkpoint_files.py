@@ -176,6 +176,14 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     assert np.array_equal(mg.load(path)["w"].cpu().numpy(), np.zeros(2, np.float32))
 
 
+def test_a_tensor_of_more_than_64_dimensions_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(_file({"a": _entry("F32", [1] * 65, 0, 4)}, bytes(4)))
+    with pytest.raises(CheckpointError, match="65 dimensions") as error:
+        mg.load(path)
+    assert "deep.safetensors" in str(error.value)
+
+
 # ---------------------------------------------------------------- concurrent saves
 def test_concurrent_saves_to_one_path_never_fail_and_readers_see_whole_saves(tmp_path):
     """Two processes and two threads save to one path while this process reads it: every save succeeds,
@@ -230,3 +238,35 @@ def test_saves_into_a_folder_clean_up_only_temporaries_of_dead_processes(tmp_pat
     mg.save({"w": mg.ones(2)}, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, live.name, other.name])
 
+
+# ---------------------------------------------------------------- special files
+_LOADER = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2 ** 30, 3 * 2 ** 30))
+import minigrad as mg
+from minigrad.serialization import CheckpointError
+try:
+    mg.load(sys.argv[1])
+except CheckpointError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize("kind", ["/dev/zero", "/dev/urandom", "fifo", "link to /dev/zero", "link to fifo", "folder"])
+def test_loading_anything_but_a_regular_file_is_refused_at_once(kind, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    path = {"/dev/zero": "/dev/zero", "/dev/urandom": "/dev/urandom", "fifo": str(fifo), "folder": str(tmp_path),
+            "link to /dev/zero": tmp_path / "zero.safetensors", "link to fifo": tmp_path / "pipe.safetensors"}[kind]
+    if kind.startswith("link"):
+        path.symlink_to("/dev/zero" if kind.endswith("zero") else fifo)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    try:
+        done = subprocess.run([sys.executable, "-c", _LOADER, str(path)], capture_output=True, text=True, env=env,
+                              timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"load({kind}) blocked")
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and len(lines) == 1, done.stderr[-500:]
+    assert "not a regular file" in lines[0] and str(path) in lines[0]
