@@ -32,7 +32,9 @@ def grid(optimizers, lrs, schedules, seeds, base):
 
 
 def job_key(config):
-    return f"{config['optimizer']}|{config['lr']:.6g}|{config['schedule']}|{config['seed']}"
+    """A run's name in the results file, optimizer|η|schedule|seed, with η exact (``repr`` is the shortest text
+    that reads back as the same float), so that no two learning rates share a key."""
+    return f"{config['optimizer']}|{float(config['lr'])!r}|{config['schedule']}|{config['seed']}"
 
 
 def run_job(job):
@@ -114,7 +116,8 @@ class ResultsFile:
                 result = json.loads(line)
             except ValueError:
                 continue                                  # empty, or torn by an interruption
-            self.results[result["key"]] = result
+            key = job_key(result)                         # from the stored fields: files with older keys resume
+            self.results[key] = {**result, "key": key}
 
     def pending(self, jobs):
         """The jobs whose results are not in the file yet."""

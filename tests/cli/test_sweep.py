@@ -23,7 +23,7 @@ def test_a_sweep_runs_on_two_workers_and_a_rerun_resumes_only_the_missing_runs(t
     lines = _lines(results)
     assert json.loads(lines[0])["settings"]["epochs"] == 3 and len(lines) == 1 + 2 * 3 * 2
     first = {json.loads(line)["key"]: json.loads(line) for line in lines[1:]}
-    assert first["sgd|30|constant|0"]["diverged_at"] is not None                       # η = 30 diverges
+    assert first["sgd|30.0|constant|0"]["diverged_at"] is not None                       # η = 30 diverges
     assert (out / "loss_vs_lr.png").exists() and (out / "heatmap.png").exists()
     capsys.readouterr()
     # an interruption: two runs missing, the last line torn in the middle of its writing

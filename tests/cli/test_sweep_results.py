@@ -1,0 +1,65 @@
+"""The sweep's results file as people and interruptions leave it: exact keys, hand edits, foreign lines, misuse.
+
+A result that parses is never dropped; a line that is not a result is skipped
+with one warning naming its line number; a complete last line without its
+newline gets the newline back; files written with the older, rounded keys
+still resume.
+"""
+
+import json
+
+from minigrad.cli import main
+from minigrad.sweep import ResultsFile, grid, job_key
+
+BASE = {"dataset": "moons", "epochs": 1}
+ONE = ["--optimizers", "sgd", "--seeds", "0", "--epochs", "1", "--samples", "120", "--hidden", "4", "--no-plots"]
+
+
+def _result(lr, seed=0, loss=0.5):
+    config = {"optimizer": "sgd", "lr": lr, "schedule": "constant", "seed": seed}
+    return {"key": job_key(config), **config, "summary_loss": loss, "best_loss": loss, "diverged_at": None,
+            "reached_target_at": None}
+
+
+def _write(path, *lines, end="\n"):
+    path.write_bytes(b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines) + end.encode())
+
+
+def _header(base=BASE):
+    return json.dumps({"settings": base})
+
+
+# ---------------------------------------------------------------- exact keys (6)
+def test_learning_rates_that_differ_past_six_digits_are_two_runs(tmp_path, capsys):
+    jobs = grid(["sgd"], [0.1, 0.1000001], ["constant"], [0], base=BASE)
+    assert len({job["key"] for job in jobs}) == 2
+    out = tmp_path / "sweep"
+    assert main(["sweep", *ONE, "--lrs", "0.1,0.1000001", "--workers", "1", "--out", str(out)]) == 0
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    assert sorted(r["lr"] for r in results) == [0.1, 0.1000001]
+    rows = json.loads((out / "table.json").read_text())
+    assert [row["seeds"] for row in rows] == [1, 1]
+
+
+def test_a_file_with_the_older_rounded_keys_still_resumes(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", *ONE, "--lrs", "0.1,0.3", "--workers", "1", "--out", str(out)]) == 0
+    path = out / "results.jsonl"
+    header, *lines = path.read_text().splitlines()
+    old = [json.loads(line) for line in lines]
+    for r in old:
+        r["key"] = f"{r['optimizer']}|{r['lr']:.6g}|{r['schedule']}|{r['seed']}"     # as earlier versions wrote them
+    _write(path, header, *map(json.dumps, old))
+    capsys.readouterr()
+    assert main(["sweep", *ONE, "--lrs", "0.1,0.3", "--workers", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "resuming, 2 already in" in printed and "] " not in printed            # nothing was run again
+
+
+def test_two_results_that_shared_a_rounded_key_are_both_kept(tmp_path):
+    path = tmp_path / "results.jsonl"
+    a, b = _result(0.1), _result(0.1000001)
+    a["key"] = b["key"] = "sgd|0.1|constant|0"                                    # the older key collided
+    _write(path, _header(), json.dumps(a), json.dumps(b))
+    results = ResultsFile(str(path), BASE)
+    assert sorted(r["lr"] for r in results.results.values()) == [0.1, 0.1000001]
