@@ -83,39 +83,50 @@ class ResultsFile:
     """The sweep's results, one JSON line per finished run, after a first line holding the shared settings.
 
     A line is appended and flushed as each run finishes, so an interrupted sweep
-    loses only the runs in progress; a torn last line (the process was killed while
-    writing it) is ignored. Opening a file written with other shared settings raises
-    ``ValueError`` (its runs would not be comparable).
+    loses only the runs in progress. On opening, a last line without its newline is
+    repaired: given its newline when it is whole JSON (a hand edit), cut off when it
+    is not (the process was killed while writing it). Lines that are not results (not
+    UTF-8, not JSON, or JSON without a result's fields and types) are skipped and
+    their numbers kept in ``skipped``; every result that parses is kept. Opening a
+    file written with other shared settings raises ``ValueError`` (its runs would not
+    be comparable).
     """
 
     def __init__(self, path, base):
         self.path, self.base = path, dict(base)
         self.results = {}
-        if os.path.exists(path):
+        self.skipped = []                                 # line numbers (from 1) that hold no result
+        if os.path.exists(path) and os.path.getsize(path) > 0:
             self._read()
         else:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(json.dumps({"settings": self.base}) + "\n")
 
     def _read(self):
-        with open(self.path, encoding="utf-8") as f:
-            text = f.read()
-        if text and not text.endswith("\n"):            # a line torn by an interruption: cut it off, so that
-            with open(self.path, "r+", encoding="utf-8") as f:   # the next result starts a line of its own
-                f.truncate(len(text[: text.rfind("\n") + 1].encode("utf-8")))
-        lines = text.split("\n")
-        try:
-            settings = json.loads(lines[0])["settings"]
-        except (ValueError, KeyError, TypeError):
-            raise ValueError(f"{self.path} is not a minigrad sweep results file") from None
+        with open(self.path, "rb") as f:
+            raw = f.read()
+        lines = raw.split(b"\n")                         # the last is what follows the final newline: b"" if whole
+        header = _json(lines[0])
+        settings = header.get("settings") if isinstance(header, dict) else None
+        if not isinstance(settings, dict):
+            raise ValueError(f"{self.path} is not a minigrad sweep results file")
         if settings != json.loads(json.dumps(self.base)):
             changed = sorted(k for k in set(settings) | set(self.base) if settings.get(k) != self.base.get(k))
             raise ValueError(f"{self.path} holds a sweep with other settings ({', '.join(changed)})")
-        for line in lines[1:]:
-            try:
-                result = json.loads(line)
-            except ValueError:
-                continue                                  # empty, or torn by an interruption
+        if lines[-1] and _json(lines[-1]) is _NOT_JSON:   # torn by an interruption: cut it off, so that
+            with open(self.path, "r+b") as f:            # the next result starts a line of its own
+                f.truncate(len(raw) - len(lines[-1]))
+            lines[-1] = b""
+        elif lines[-1]:                                   # whole, only its newline is missing
+            with open(self.path, "ab") as f:
+                f.write(b"\n")
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            result = _json(line)
+            if not _is_result(result):
+                self.skipped.append(number)
+                continue
             key = job_key(result)                         # from the stored fields: files with older keys resume
             self.results[key] = {**result, "key": key}
 
@@ -130,6 +141,27 @@ class ResultsFile:
             f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+
+_NOT_JSON = object()
+# What the sweep reads from a result (run_job writes more): field -> accepted types
+_RESULT_FIELDS = {"key": (str,), "optimizer": (str,), "schedule": (str,), "seed": (int,), "lr": (int, float),
+                  "summary_loss": (int, float), "best_loss": (int, float), "diverged_at": (int, type(None)),
+                  "reached_target_at": (int, type(None))}
+
+
+def _json(line):
+    """The JSON value of one line of bytes, or ``_NOT_JSON`` (not UTF-8, or not JSON)."""
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _is_result(value):
+    return isinstance(value, dict) and all(
+        name in value and isinstance(value[name], kinds) and not isinstance(value[name], bool)
+        for name, kinds in _RESULT_FIELDS.items()) and value["lr"] > 0
 
 
 def table(results, target_loss=None):

@@ -11,6 +11,7 @@ and draws the loss against η and a heat map.
 import json
 import math
 import os
+import sys
 
 from minigrad.cli.common import (
     UsageError, add_data_arguments, add_output_arguments, at_least, config_from, float_list, name_list, output_folder,
@@ -63,6 +64,10 @@ def run(args):
         results = ResultsFile(results_path, base)
     except ValueError as exc:
         raise UsageError(f"{exc}; pass --force to start the sweep afresh, or choose another --out") from None
+    if results.skipped:
+        lines = ", ".join(map(str, results.skipped))
+        print(f"minigrad: warning: {results_path}: skipped line{'s' * (len(results.skipped) > 1)} {lines}, which "
+              "hold no sweep result", file=sys.stderr)
     jobs = grid(args.optimizers, args.lrs, args.schedules, args.seeds, base)
     pending = results.pending(jobs)
     done = len(jobs) - len(pending)

@@ -63,3 +63,60 @@ def test_two_results_that_shared_a_rounded_key_are_both_kept(tmp_path):
     _write(path, _header(), json.dumps(a), json.dumps(b))
     results = ResultsFile(str(path), BASE)
     assert sorted(r["lr"] for r in results.results.values()) == [0.1, 0.1000001]
+
+
+# ---------------------------------------------------------------- hand-edited files (10)
+def test_the_header_alone_without_a_newline_is_repaired_not_cut(tmp_path):
+    path = tmp_path / "results.jsonl"
+    _write(path, _header(), end="")
+    ResultsFile(str(path), BASE).append(_result(0.1))
+    again = ResultsFile(str(path), BASE)
+    assert list(again.results) == [job_key(_result(0.1))]
+    assert path.read_text().splitlines()[0] == _header()
+
+
+def test_a_complete_last_result_without_a_newline_is_kept(tmp_path):
+    path = tmp_path / "results.jsonl"
+    _write(path, _header(), json.dumps(_result(0.1)), json.dumps(_result(0.2)), end="")
+    results = ResultsFile(str(path), BASE)
+    assert len(results.results) == 2
+    results.append(_result(0.3))
+    assert len(ResultsFile(str(path), BASE).results) == 3
+
+
+def test_a_torn_last_line_is_still_cut_off(tmp_path):
+    path = tmp_path / "results.jsonl"
+    whole = json.dumps(_result(0.2))
+    _write(path, _header(), json.dumps(_result(0.1)), whole[: len(whole) // 2], end="")
+    results = ResultsFile(str(path), BASE)
+    assert len(results.results) == 1 and results.skipped == []
+    assert path.read_text().endswith("\n") and len(path.read_text().splitlines()) == 2
+
+
+FOREIGN = [b"42", b"[]", b"null", b'"text"', b'{"a": 1}', json.dumps({**_result(0.5), "key": 7}).encode(),
+           json.dumps({**_result(0.5), "lr": "fast"}).encode(), json.dumps({**_result(0.5), "seed": None}).encode(),
+           json.dumps({k: v for k, v in _result(0.5).items() if k != "summary_loss"}).encode(),
+           b'{"key": "sgd|0.1|constant|0", "lr": 0.1\xff}', b"\xff\xfe not UTF-8", b"garbage"]
+
+
+def test_undecodable_and_foreign_lines_are_skipped_by_line_number(tmp_path):
+    path = tmp_path / "results.jsonl"
+    good = [json.dumps(_result(0.1)).encode(), json.dumps(_result(0.2)).encode()]
+    _write(path, _header().encode(), good[0], *FOREIGN, good[1])
+    results = ResultsFile(str(path), BASE)
+    assert sorted(r["lr"] for r in results.results.values()) == [0.1, 0.2]
+    assert results.skipped == list(range(3, 3 + len(FOREIGN)))
+
+
+def test_the_command_warns_once_naming_the_lines_and_resumes(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", *ONE, "--lrs", "0.1,0.3", "--workers", "1", "--out", str(out)]) == 0
+    path = out / "results.jsonl"
+    header, first, second = path.read_bytes().splitlines()
+    _write(path, header, b"42", first, b"\xff", b"[]", second, end="")
+    capsys.readouterr()
+    assert main(["sweep", *ONE, "--lrs", "0.1,0.3", "--workers", "1", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "lines 2, 4, 5" in warnings[0], captured.err
+    assert "resuming, 2 already in" in captured.out and "] " not in captured.out
