@@ -56,17 +56,24 @@ def at_least(minimum, what):
 
 
 def float_list(text):
-    return [positive_float(part) for part in text.split(",") if part.strip()]
+    return at_least_one([positive_float(part) for part in text.split(",") if part.strip()], text)
 
 
 def name_list(choices):
     def parse(text):
-        names = [part.strip() for part in text.split(",") if part.strip()]
+        names = at_least_one([part.strip() for part in text.split(",") if part.strip()], text)
         unknown = [n for n in names if n not in choices]
         if unknown:
             raise UsageError(f"unknown choice {unknown[0]!r} (choose from {', '.join(choices)})")
         return names
     return parse
+
+
+def at_least_one(values, text):
+    """A comma-separated option's values; none (``--lrs ,``) is refused, argparse naming the option."""
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one value, got {text!r}")
+    return values
 
 
 def int_list(text):

@@ -14,8 +14,8 @@ import os
 import sys
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_output_arguments, at_least, config_from, float_list, name_list, output_folder,
-    positive_number,
+    UsageError, add_data_arguments, add_output_arguments, at_least, at_least_one, config_from, float_list, name_list,
+    output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
 from minigrad.sweep import ResultsFile, converging_band, distribute, grid, run_job, table
@@ -46,10 +46,10 @@ def add_arguments(parser):
 
 def _seed_list(text):
     try:
-        seeds = [int(part) for part in text.split(",") if part.strip()]
+        seeds = at_least_one([int(part) for part in text.split(",") if part.strip()], text)
     except ValueError:
         raise UsageError(f"expected comma-separated integers, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
+    if min(seeds) < 0:
         raise UsageError(f"seeds must be integers >= 0, got {text!r}")
     return seeds
 
@@ -57,6 +57,8 @@ def _seed_list(text):
 def run(args):
     base = base_settings(args)
     results_path = os.path.join(args.out, "results.jsonl")
+    if os.path.lexists(results_path) and not os.path.isfile(results_path):
+        raise UsageError(f"{results_path!r} is not a file; move it away or choose another --out")
     if args.force and os.path.exists(results_path):
         os.remove(results_path)
     out = output_folder(args, continuing=os.path.exists(results_path))

@@ -8,6 +8,8 @@ still resume.
 
 import json
 
+import pytest
+
 from minigrad.cli import main
 from minigrad.sweep import ResultsFile, grid, job_key
 
@@ -120,3 +122,29 @@ def test_the_command_warns_once_naming_the_lines_and_resumes(tmp_path, capsys):
     warnings = [line for line in captured.err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "lines 2, 4, 5" in warnings[0], captured.err
     assert "resuming, 2 already in" in captured.out and "] " not in captured.out
+
+
+# ---------------------------------------------------------------- misuse: one line, exit 2, nothing written (12)
+@pytest.mark.parametrize("option", ["--lrs", "--optimizers", "--schedules", "--seeds"])
+def test_an_empty_list_is_refused(option, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", option, ",", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("minigrad: error:") and option in err[0]
+    assert not out.exists()
+
+
+def test_compare_refuses_an_empty_list_of_learning_rates(tmp_path, capsys):
+    assert main(["compare", "--lrs", ",", "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--lrs" in err[0] and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_results_path_that_is_a_folder_is_refused(force, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    (out / "results.jsonl").mkdir(parents=True)
+    assert main(["sweep", *ONE, "--lrs", "0.1", "--out", str(out), *force]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "results.jsonl" in err[0] and "not a file" in err[0]
+    assert [p.name for p in out.iterdir()] == ["results.jsonl"] and not any((out / "results.jsonl").iterdir())
