@@ -4,15 +4,18 @@ The grid is a list of jobs, each a plain dict naming one run. ``distribute`` han
 them to worker processes on this machine and reports each result as it arrives;
 the results file (one JSON line per finished run, appended and flushed at once)
 is what a re-run reads to skip the runs already done, so a sweep that was
-stopped resumes where it was. The same job list can be handed to other workers
-(MPI ranks, say) by any loop that calls ``run_job``.
+stopped resumes where it was. ``folder_lock`` keeps a second sweep from writing
+into the same folder meanwhile. The same job list can be handed to other
+workers (MPI ranks, say) by any loop that calls ``run_job``.
 
 Example:
     >>> jobs = grid(["sgd", "adam"], [1e-3, 1e-2, 1e-1], ["constant"], [0, 1], base={"dataset": "moons"})
-    >>> results = ResultsFile("runs/sweep/results.jsonl", base={"dataset": "moons"})
-    >>> distribute(results.pending(jobs), run_job, workers=2, on_result=results.append)
+    >>> with folder_lock("runs/sweep"):
+    ...     results = ResultsFile("runs/sweep/results.jsonl", base={"dataset": "moons"})
+    ...     distribute(results.pending(jobs), run_job, workers=2, on_result=results.append)
 """
 
+import contextlib
 import json
 import math
 import multiprocessing
@@ -22,6 +25,7 @@ from itertools import product
 from minigrad.summary import summarize
 
 
+# ---------------------------------------------------------------- the grid and the work distributor
 def grid(optimizers, lrs, schedules, seeds, base):
     """Every combination, as jobs: dicts of TrainConfig fields (``base`` plus one value of each axis) and a key."""
     jobs = []
@@ -79,6 +83,7 @@ def _one_thread():
         os.environ[name] = "1"
 
 
+# ---------------------------------------------------------------- the results file
 class ResultsFile:
     """The sweep's results, one JSON line per finished run, after a first line holding the shared settings.
 
@@ -164,6 +169,47 @@ def _is_result(value):
         for name, kinds in _RESULT_FIELDS.items()) and value["lr"] > 0
 
 
+# ---------------------------------------------------------------- one writer per folder
+LOCK_NAME = ".sweep.lock"
+
+
+class FolderInUse(RuntimeError):
+    """Another sweep, still running, holds the folder's lock."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder):
+    """Hold ``folder``'s lock for the ``with`` block, so that one sweep at a time writes into it (POSIX).
+
+    The lock is the file ``folder/.sweep.lock``, holding the owner's pid, with an ``flock`` on it. The kernel
+    releases the flock when its process ends, however it ends, so the lock of a sweep that died (kill -9) is
+    taken over; the file is deleted when the block ends. Raises ``FolderInUse`` naming the owner's pid.
+    """
+    import fcntl
+
+    path = os.path.join(folder, LOCK_NAME)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise FolderInUse(f"{folder!r} is in use by another sweep (pid {owner})") from None
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                break                                     # (else its owner deleted the file as we opened it)
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        os.unlink(path)                                   # while still held: whoever opens the path next
+        os.close(fd)                                      # makes a new file, and finds it free
+
+
+# ---------------------------------------------------------------- the table
 def table(results, target_loss=None):
     """One row per (optimizer, schedule, η): medians over seeds of the summary and best losses, steps to the
     target, and how many seeds diverged (with the earliest step)."""

@@ -2,6 +2,8 @@
 
 Each finished run is appended to OUT/results.jsonl at once, so running the same
 command again resumes a sweep that was stopped (--force starts it afresh).
+One sweep at a time writes into a folder: a second is refused while the first
+runs.
 Prints one row per optimizer, schedule and η (medians over the seeds: the mean
 training loss over the last 5 epochs, the best loss, steps to --target-loss, how
 many seeds diverged and where), the band of η that converges for each optimizer,
@@ -18,7 +20,7 @@ from minigrad.cli.common import (
     output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
-from minigrad.sweep import ResultsFile, converging_band, distribute, grid, run_job, table
+from minigrad.sweep import FolderInUse, ResultsFile, converging_band, distribute, folder_lock, grid, run_job, table
 from minigrad.trainer import OPTIMIZERS, SCHEDULES
 
 HELP = "train a grid of optimizers × learning rates × schedules × seeds in parallel (resumable)"
@@ -59,9 +61,17 @@ def run(args):
     results_path = os.path.join(args.out, "results.jsonl")
     if os.path.lexists(results_path) and not os.path.isfile(results_path):
         raise UsageError(f"{results_path!r} is not a file; move it away or choose another --out")
+    out = output_folder(args, continuing=os.path.exists(results_path))
+    try:
+        with folder_lock(out):                        # one sweep at a time writes into a folder
+            return _sweep(args, base, out, results_path)
+    except FolderInUse as exc:
+        raise UsageError(f"{exc}; wait for it to end, stop it, or choose another --out") from None
+
+
+def _sweep(args, base, out, results_path):
     if args.force and os.path.exists(results_path):
         os.remove(results_path)
-    out = output_folder(args, continuing=os.path.exists(results_path))
     try:
         results = ResultsFile(results_path, base)
     except ValueError as exc:
@@ -77,14 +87,20 @@ def run(args):
           f"schedules × {len(args.seeds)} seeds) on {args.workers} workers"
           + (f"; resuming, {done} already in {results_path}" if done else ""))
 
-    def report(result):
+    def record(result):
         nonlocal done
+        results.append(result)
         done += 1
         status = "diverged" if result["diverged_at"] is not None else f"loss {result['summary_loss']:.4g}"
         print(f"  [{done}/{len(jobs)}] {result['key']}: {status}", flush=True)
 
-    distribute(pending, run_job, args.workers, on_result=lambda r: (results.append(r), report(r)))
-    finished = [results.results[job["key"]] for job in jobs]
+    distribute(pending, run_job, args.workers, on_result=record)
+    write_outputs(args, out, [results.results[job["key"]] for job in jobs])
+    return 0
+
+
+def write_outputs(args, out, finished):
+    """Print the table and the converging bands; write table.json and the figures."""
     rows = table(finished, args.target_loss)
     print_table(rows, args)
     with open(os.path.join(out, "table.json"), "w", encoding="utf-8") as f:
@@ -95,7 +111,6 @@ def run(args):
         plot_sweep_curves(rows, os.path.join(out, "loss_vs_lr.png"), args.target_loss)
         plot_sweep_heatmap(rows, os.path.join(out, "heatmap.png"))
     print(f"wrote {out}/: results.jsonl, table.json" + ("" if args.no_plots else ", loss_vs_lr.png, heatmap.png"))
-    return 0
 
 
 def base_settings(args):
