@@ -20,6 +20,7 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 from itertools import product
 
 from minigrad.summary import summarize
@@ -63,7 +64,7 @@ def distribute(jobs, work, workers=1, on_result=None):
         results = map(work, jobs)
         pool = None
     else:
-        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_one_thread)
+        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_start_worker)
         results = pool.imap_unordered(work, jobs)
     try:
         for result in results:
@@ -77,10 +78,12 @@ def distribute(jobs, work, workers=1, on_result=None):
     return done
 
 
-def _one_thread():
-    """Workers share the machine's cores: one BLAS thread each."""
+def _start_worker():
+    """Workers share the machine's cores: one BLAS thread each. Ctrl-C, which reaches the whole process group,
+    is left to the parent: it stops the workers itself (with the pool), without their tracebacks."""
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # ---------------------------------------------------------------- the results file

@@ -2,17 +2,20 @@
 
 Each finished run is appended to OUT/results.jsonl at once, so running the same
 command again resumes a sweep that was stopped (--force starts it afresh).
-One sweep at a time writes into a folder: a second is refused while the first
-runs.
+Ctrl-C (SIGINT) and SIGTERM stop it with its workers, abandoning the runs in
+progress, and exit with 128 + the signal's number. One sweep at a time writes
+into a folder: a second is refused while the first runs.
 Prints one row per optimizer, schedule and η (medians over the seeds: the mean
 training loss over the last 5 epochs, the best loss, steps to --target-loss, how
 many seeds diverged and where), the band of η that converges for each optimizer,
 and draws the loss against η and a heat map.
 """
 
+import contextlib
 import json
 import math
 import os
+import signal
 import sys
 
 from minigrad.cli.common import (
@@ -86,15 +89,23 @@ def _sweep(args, base, out, results_path):
     print(f"sweep: {len(jobs)} runs ({len(args.optimizers)} optimizers × {len(args.lrs)} η × {len(args.schedules)} "
           f"schedules × {len(args.seeds)} seeds) on {args.workers} workers"
           + (f"; resuming, {done} already in {results_path}" if done else ""))
+    stop = _Stop()
 
     def record(result):
         nonlocal done
-        results.append(result)
-        done += 1
-        status = "diverged" if result["diverged_at"] is not None else f"loss {result['summary_loss']:.4g}"
-        print(f"  [{done}/{len(jobs)}] {result['key']}: {status}", flush=True)
+        with stop.writing():
+            results.append(result)
+            done += 1
+            status = "diverged" if result["diverged_at"] is not None else f"loss {result['summary_loss']:.4g}"
+            print(f"  [{done}/{len(jobs)}] {result['key']}: {status}", flush=True)
 
-    distribute(pending, run_job, args.workers, on_result=record)
+    try:
+        with stop.on(signal.SIGINT, signal.SIGTERM):
+            distribute(pending, run_job, args.workers, on_result=record)
+    except _Interrupted:
+        print(f"interrupted: {done} of {len(jobs)} runs are saved in {results_path}, the runs in progress were "
+              "abandoned; run the same command again to resume", flush=True)
+        return 128 + stop.signal
     write_outputs(args, out, [results.results[job["key"]] for job in jobs])
     return 0
 
@@ -111,6 +122,47 @@ def write_outputs(args, out, finished):
         plot_sweep_curves(rows, os.path.join(out, "loss_vs_lr.png"), args.target_loss)
         plot_sweep_heatmap(rows, os.path.join(out, "heatmap.png"))
     print(f"wrote {out}/: results.jsonl, table.json" + ("" if args.no_plots else ", loss_vs_lr.png, heatmap.png"))
+
+
+class _Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: the sweep stops, abandoning the runs in progress."""
+
+
+class _Stop:
+    """SIGINT and SIGTERM stop the sweep as ``train`` stops: at once while it waits for results, but only after
+    the result being written (so that no line of the results file is torn by a signal). The pool's workers end
+    with it; the results already written are what the same command resumes from."""
+
+    def __init__(self):
+        self.signal, self._writing = None, False
+
+    def _handle(self, signum, frame):
+        if self.signal is None:                      # a second signal changes nothing: the sweep is stopping
+            self.signal = signum
+            if not self._writing:
+                raise _Interrupted
+
+    @contextlib.contextmanager
+    def on(self, *signals):
+        try:
+            previous = {s: signal.signal(s, self._handle) for s in signals}
+        except ValueError:                           # not the main thread: leave the signals alone
+            previous = {}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    @contextlib.contextmanager
+    def writing(self):
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
+        if self.signal is not None:
+            raise _Interrupted
 
 
 def base_settings(args):

@@ -1,8 +1,10 @@
-"""A sweep among other processes: one writer per folder.
+"""A sweep among other processes: one writer per folder, and a clean stop on SIGTERM.
 
-Through the real command in a child process: a second sweep into a folder whose
+Through the real command in child processes: a second sweep into a folder whose
 sweep is still running is refused in one line (even with --force) and leaves its
-results alone; the lock of a sweep killed with kill -9 is taken over.
+results alone; the lock of a sweep killed with kill -9 is taken over; SIGTERM
+stops a sweep on two workers with its finished runs saved, no worker left
+behind, no traceback, and the same command resumes it.
 """
 
 import json
@@ -86,3 +88,37 @@ def test_a_second_sweep_into_a_busy_folder_is_refused_and_a_dead_ones_lock_is_ta
     assert json.loads((out / "results.jsonl").read_text().splitlines()[0])["settings"]["epochs"] == 1
     assert not (out / LOCK_NAME).exists()                 # released when the sweep ended
 
+
+def test_sigterm_stops_a_sweep_cleanly_and_the_same_command_resumes_it(tmp_path):
+    out = tmp_path / "sweep"
+    proc = _sweep(out, workers=2)
+    workers = []
+    try:
+        _wait_for(lambda: len(_children(proc.pid)) >= 2)
+        while True:                                       # the first finished run
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            if "[1/4]" in line:
+                break
+        workers = [pid for pid in _children(proc.pid) if _alive(pid)]
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.returncode is None:
+            _stop(proc, *workers)
+    try:
+        assert proc.returncode == 128 + signal.SIGTERM, stderr
+        assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+        assert "run the same command again to resume" in stdout + stderr
+        _wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=10)
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not (out / LOCK_NAME).exists()
+    saved = len((out / "results.jsonl").read_text().splitlines()) - 1
+    assert 1 <= saved < 4
+    again = subprocess.run([sys.executable, "-m", "minigrad", "sweep", *SLOW, "--workers", "2", "--out", str(out)],
+                           capture_output=True, text=True, env=ENV, timeout=300)
+    assert again.returncode == 0 and f"resuming, {saved} already in" in again.stdout
+    assert len((out / "results.jsonl").read_text().splitlines()) == 1 + 4
