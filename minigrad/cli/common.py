@@ -4,6 +4,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 
 from minigrad import datasets
 from minigrad._extras import install_hint
@@ -133,12 +134,28 @@ def add_tensorboard_argument(parser):
 
 
 def check_tensorboard(args):
-    """--tensorboard without the tensorboardX package: a UsageError before any work."""
+    """--tensorboard without the tensorboardX package, or into a place where no folder can be written: a
+    UsageError before any work."""
     if getattr(args, "tensorboard", None) is not None:
         try:
             import tensorboardX  # noqa: F401
         except ImportError:
             raise UsageError(f"--tensorboard needs the tensorboardX package: {install_hint('tensorboard')}") from None
+        check_writable_folder(args.tensorboard, "--tensorboard")
+
+
+def check_writable_folder(path, option):
+    """Refuse ``path`` when it is a file, lies below one, or cannot be written, leaving nothing behind: a probe
+    folder is made and removed in ``path`` or, when it does not exist yet, in its nearest existing parent."""
+    existing = os.path.abspath(path)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"{option} {path}: {existing!r} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".minigrad-write-test-", dir=existing))
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write to {existing!r} ({exc.strerror})") from None
 
 
 def tensorboard_writer(args, run_name=None):
@@ -168,6 +185,8 @@ def config_from(args, **overrides):
     samples = 1500 if args.samples is None else args.samples
     check_dataset(args.dataset)
     check_model_size(args.hidden)
+    if args.dataset not in datasets.FIXED_SIZE:
+        check_data_size(samples, args.hidden)
     values = dict(dataset=args.dataset, n_samples=samples, hidden=args.hidden, activation=args.activation,
                   batch_size=args.batch_size, device=getattr(args, "device", "cpu"), seed=getattr(args, "seed", 0))
     for option in ("optimizer", "lr", "schedule", "epochs", "weight_decay", "clip_grad"):
@@ -196,13 +215,28 @@ def check_model_size(hidden, largest_input=64, largest_output=10):
     sizes = [largest_input, *hidden, largest_output]
     floats = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     needed = floats * 4 * 4                              # float32 values, gradients and two state arrays
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        available = 16 * 2 ** 30
+    available = _memory()
     if needed > available // 2:
         raise UsageError(f"--hidden {','.join(map(str, hidden))} needs about {needed / 2 ** 30:.1f} GiB for parameters, "
                          f"gradients and optimizer state; this machine has {available / 2 ** 30:.1f} GiB")
+
+
+def check_data_size(samples, hidden):
+    """Refuse a generated data set that could not fit in memory, before any of it is allocated."""
+    per_sample = 16 * 8 + 3 * 4 * max(hidden, default=1)  # generating it in float64; evaluating all of it at once
+    needed = samples * per_sample
+    available = _memory()
+    if needed > available // 2:
+        raise UsageError(f"--samples {samples} needs about {needed / 2 ** 30:.1f} GiB for the data and the activations "
+                         f"of evaluating it; this machine has {available / 2 ** 30:.1f} GiB")
+
+
+def _memory():
+    """The machine's memory in bytes (16 GiB where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2 ** 30
 
 
 def check_device(device):

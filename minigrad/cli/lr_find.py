@@ -3,6 +3,7 @@
 Writes the loss-against-η curve. The model and optimizer are restored afterwards.
 """
 
+import math
 import os
 
 from minigrad.cli.common import (
@@ -29,6 +30,9 @@ def add_arguments(parser):
 def run(args):
     if not args.start_lr < args.end_lr:
         raise UsageError(f"--start-lr ({args.start_lr}) must be below --end-lr ({args.end_lr})")
+    if not math.isfinite(args.end_lr / args.start_lr):
+        raise UsageError(f"--start-lr {args.start_lr:g} to --end-lr {args.end_lr:g} is a ratio too large for a float; "
+                         "narrow the range")
     config = config_from(args)
     out = output_folder(args)
     trainer = Trainer(config)

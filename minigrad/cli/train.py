@@ -52,8 +52,12 @@ def run(args):
             raise UsageError(f"--resume: no checkpoint at {checkpoint!r}")
         try:
             trainer = Trainer.resume(checkpoint, epochs=args.epochs)
-        except (CheckpointError, TypeError) as exc:
+        except CheckpointError as exc:
             raise UsageError(f"--resume: {exc}") from None
+        except (ValueError, TypeError, KeyError, RuntimeError) as exc:   # a config or weights that do not fit
+            detail = " ".join(str(exc).split())
+            raise UsageError(f"--resume: {checkpoint!r} holds a run that cannot be rebuilt "
+                             f"({type(exc).__name__}: {detail if len(detail) <= 300 else detail[:300] + ' …'})") from None
         _refuse_conflicting_flags(args, trainer.config)
         print(f"resuming from epoch {len(trainer.history.epoch)} of {trainer.config.epochs}")
         if trainer.scheduler_total_epochs() != args.epochs:
