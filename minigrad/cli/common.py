@@ -273,6 +273,22 @@ def output_folder(args, continuing=False):
     return path
 
 
+def draws_figures(args):
+    """Whether the command draws its figures: not with --no-plots, and not without matplotlib (a plain
+    ``pip install``), which a one-line note says before any work; the command then does everything else."""
+    if getattr(args, "no_plots", False):
+        return False
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        skip = " (--no-plots skips them without this note)" if hasattr(args, "no_plots") else ""
+        print(f"minigrad: note: matplotlib is not installed, so no figures are drawn: pip install 'minigrad[viz]' "
+              f"draws them{skip}", file=sys.stderr)
+        args.no_plots = True
+        return False
+    return True
+
+
 def progress_bar(total, description):
     """A tqdm bar when tqdm is installed, else a plain line updated in place; a callable(epoch, total, record)."""
     try:

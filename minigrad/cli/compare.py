@@ -15,8 +15,8 @@ import os
 
 from minigrad.cli.common import (
     UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
-    add_training_arguments, check_tensorboard, config_from, float_list, name_list, output_folder, pct, positive_number,
-    tensorboard_writer,
+    add_training_arguments, check_tensorboard, config_from, draws_figures, float_list, name_list, output_folder, pct,
+    positive_number, tensorboard_writer,
 )
 from minigrad.summary import summarize
 from minigrad.trainer import OPTIMIZERS, Trainer
@@ -61,6 +61,7 @@ def run(args):
     config_from(args, optimizer=optimizer)             # every check before anything is written
     check_tensorboard(args)
     out = output_folder(args)
+    draws_figures(args)                                # without matplotlib: a note, and no figure
     if args.lrs:
         runs = {f"{optimizer} η={lr:g}": {"optimizer": optimizer, "lr": lr} for lr in args.lrs}
     else:

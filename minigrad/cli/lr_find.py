@@ -7,8 +7,8 @@ import math
 import os
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, at_least, config_from, output_folder,
-    positive_float,
+    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, at_least, config_from, draws_figures,
+    output_folder, positive_float,
 )
 from minigrad.optim.lr_finder import lr_range_test
 from minigrad.trainer import Trainer
@@ -35,6 +35,7 @@ def run(args):
                          "narrow the range")
     config = config_from(args)
     out = output_folder(args)
+    draws_figures(args)                                # without matplotlib: a note, and no figure
     trainer = Trainer(config)
     result = lr_range_test(trainer.model, trainer.optimizer, trainer.loss_fn, trainer.loader,
                            start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.steps)

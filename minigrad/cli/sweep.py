@@ -19,8 +19,8 @@ import signal
 import sys
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_output_arguments, at_least, at_least_one, config_from, float_list, name_list,
-    output_folder, positive_number,
+    UsageError, add_data_arguments, add_output_arguments, at_least, at_least_one, config_from, draws_figures, float_list,
+    name_list, output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
 from minigrad.sweep import FolderInUse, ResultsFile, converging_band, distribute, folder_lock, grid, run_job, table
@@ -83,6 +83,7 @@ def _sweep(args, base, out, results_path):
         lines = ", ".join(map(str, results.skipped))
         print(f"minigrad: warning: {results_path}: skipped line{'s' * (len(results.skipped) > 1)} {lines}, which "
               "hold no sweep result", file=sys.stderr)
+    draws_figures(args)                               # without matplotlib: a note, and no figures
     jobs = grid(args.optimizers, args.lrs, args.schedules, args.seeds, base)
     pending = results.pending(jobs)
     done = len(jobs) - len(pending)

@@ -21,8 +21,8 @@ from dataclasses import asdict
 
 from minigrad.cli.common import (
     UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
-    add_training_arguments, check_tensorboard, config_from, non_negative_float, output_folder, pct, progress_bar,
-    tensorboard_writer,
+    add_training_arguments, check_tensorboard, config_from, draws_figures, non_negative_float, output_folder, pct,
+    progress_bar, tensorboard_writer,
 )
 from minigrad.utils.tensorboard import watch
 from minigrad.serialization import CheckpointError, save
@@ -46,6 +46,7 @@ def run(args):
     config = None if args.resume else config_from(args)         # every check before anything is written
     check_tensorboard(args)
     out = output_folder(args)
+    draws_figures(args)                                          # without matplotlib: a note, and no figures
     checkpoint = os.path.join(out, "checkpoint.safetensors")
     if args.resume:
         if not os.path.exists(checkpoint):

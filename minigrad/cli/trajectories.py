@@ -5,7 +5,7 @@ One figure per surface, every optimizer side by side from the same start.
 
 import os
 
-from minigrad.cli.common import add_output_arguments, at_least, name_list, output_folder
+from minigrad.cli.common import add_output_arguments, at_least, draws_figures, name_list, output_folder
 from minigrad.optim.surfaces import SURFACES, TRAJECTORY_LR, trajectory
 from minigrad.trainer import OPTIMIZERS
 
@@ -22,9 +22,8 @@ def add_arguments(parser):
 
 
 def run(args):
-    from minigrad.viz.plots import plot_trajectories
-
     out = output_folder(args)
+    plots = draws_figures(args)                        # without matplotlib: a note, and the paths' ends only
     for name in args.surfaces:
         surface = SURFACES[name]
         paths = {}
@@ -34,6 +33,8 @@ def run(args):
             paths[f"{opt} (η={lr:g})"] = points
             x, y = points[-1]
             print(f"{name:<11}{opt:<10} η={lr:<7g} end ({x:8.3f}, {y:8.3f})  f = {float(surface.numpy(x, y)):.3g}")
-        path = plot_trajectories(surface, paths, os.path.join(out, f"{name}.png"))
-        print(f"wrote {path}")
+        if plots:
+            from minigrad.viz.plots import plot_trajectories
+
+            print(f"wrote {plot_trajectories(surface, paths, os.path.join(out, f'{name}.png'))}")
     return 0
