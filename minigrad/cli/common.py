@@ -290,10 +290,14 @@ def draws_figures(args):
 
 
 def progress_bar(total, description):
-    """A tqdm bar when tqdm is installed, else a plain line updated in place; a callable(epoch, total, record)."""
+    """A callable(epoch, total, record) showing progress on stderr: on a terminal, a tqdm bar when tqdm is
+    installed, else a plain line updated in place; into a file or pipe (a log), a plain line every tenth of
+    the run, never a bar's updates."""
     try:
         from tqdm import tqdm
     except ImportError:
+        tqdm = None
+    if not sys.stderr.isatty():
         tqdm = None
     if tqdm is not None:
         bar = tqdm(total=total, desc=description, unit="epoch", dynamic_ncols=True, leave=True)

@@ -1,7 +1,8 @@
-"""What the commands print and draw where the viz extra is missing.
+"""What the commands print and draw where the viz extra is missing, and into logs.
 
 Without matplotlib (a plain ``pip install .``) every command that draws says so
-in one note before any work and does everything else.
+in one note before any work and does everything else; with stderr redirected
+to a file the progress is the plain per-epoch lines, never a bar's updates.
 """
 
 import os
@@ -9,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+
+from minigrad.cli import main
 
 QUICK = ["--samples", "120", "--hidden", "8"]
 COMMANDS = {
@@ -38,3 +41,11 @@ def test_without_matplotlib_a_command_says_so_first_and_does_the_rest(command, t
     assert sum("matplotlib" in line for line in err) == 1 and "Traceback" not in done.stderr
     assert not [p for p in out.rglob("*.png")]
 
+
+def test_progress_into_a_file_is_plain_lines_not_a_bar(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    assert main(["train", "--epochs", "20", *QUICK, "--no-plots", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = [line for line in err.splitlines() if line.startswith("train: epoch")]
+    assert 2 <= len(lines) <= 11 and lines[-1].startswith("train: epoch 20/20")
