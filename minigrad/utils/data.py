@@ -91,18 +91,36 @@ def default_collate(samples):
 class DataLoader:
     """Iterate over a dataset in batches.
 
+    The arguments after ``shuffle`` are keyword-only: PyTorch's fourth positional argument is ``sampler``,
+    which minigrad does not have, so a positional call written for PyTorch fails instead of meaning another thing.
+
     Args:
         dataset: a Dataset (``TensorDataset`` is batched fast, by indexing).
         batch_size: samples per batch (default 1).
         shuffle: a new random order every epoch (from minigrad's CPU stream, or ``generator``).
+        num_workers: 0, as in PyTorch's default: batches are loaded in this process (a ``TensorDataset``'s batch
+            is one indexing operation). Loading in worker processes is not supported: more is a ValueError.
+        collate_fn: how to combine a list of samples (default: ``default_collate``).
+        pin_memory: accepted as PyTorch code writes it; it changes nothing (batches are on the dataset's device).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         generator: a ``minigrad.Generator`` to shuffle with instead.
-        collate_fn: how to combine a list of samples (default: ``default_collate``).
+
+    Example:
+        >>> loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, num_workers=0, pin_memory=True)
+        >>> for xb, yb in loader: ...
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, *, num_workers=0, collate_fn=None, pin_memory=False,
+                 drop_last=False, generator=None):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers should be an integer >= 0, but got num_workers={num_workers!r}")
+        if num_workers > 0:
+            raise ValueError(f"DataLoader: num_workers={num_workers} (loading in worker processes) is not supported; "
+                             "minigrad loads batches in the main process: pass num_workers=0")
+        if not isinstance(pin_memory, bool):
+            raise TypeError(f"DataLoader: pin_memory should be True or False, but got pin_memory={pin_memory!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.generator, self.collate_fn = generator, collate_fn or default_collate
 

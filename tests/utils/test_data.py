@@ -92,3 +92,20 @@ def test_digits_without_sklearn_says_what_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_sklearn)
     with pytest.raises(ImportError, match="pip install scikit-learn"):
         datasets.digits()
+
+
+def test_pytorch_loader_arguments_are_accepted_and_more_workers_refused_in_one_error():
+    ds = TensorDataset(mg.arange(10).float().reshape(10, 1), mg.arange(10))
+    plain = [b[1].tolist() for b in DataLoader(ds, batch_size=4)]
+    as_pytorch_users_write_it = DataLoader(ds, batch_size=4, shuffle=False, num_workers=0, pin_memory=True,
+                                           drop_last=False)
+    assert [b[1].tolist() for b in as_pytorch_users_write_it] == plain
+    assert [b[1].tolist() for b in DataLoader(ds, 4, False)] == plain      # PyTorch's first three, by position
+    with pytest.raises(TypeError):                       # PyTorch's 4th is sampler, not drop_last: by keyword only
+        DataLoader(ds, 4, False, True)
+    with pytest.raises(ValueError, match=r"num_workers=2 .*not supported.*num_workers=0"):
+        DataLoader(ds, batch_size=4, num_workers=2)
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(ds, batch_size=4, num_workers=-1)
+    with pytest.raises(TypeError, match="pin_memory"):
+        DataLoader(ds, batch_size=4, pin_memory="yes")
