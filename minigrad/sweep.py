@@ -167,9 +167,13 @@ def _json(line):
 
 
 def _is_result(value):
-    return isinstance(value, dict) and all(
-        name in value and isinstance(value[name], kinds) and not isinstance(value[name], bool)
-        for name, kinds in _RESULT_FIELDS.items()) and value["lr"] > 0
+    """Whether a line's JSON value is a result: an object with the fields the sweep reads, of their types."""
+    if not isinstance(value, dict):
+        return False
+    for name, kinds in _RESULT_FIELDS.items():
+        if name not in value or isinstance(value[name], bool) or not isinstance(value[name], kinds):
+            return False
+    return value["lr"] > 0
 
 
 # ---------------------------------------------------------------- one writer per folder
@@ -208,7 +212,8 @@ def folder_lock(folder):
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         yield
     finally:
-        os.unlink(path)                                   # while still held: whoever opens the path next
+        with contextlib.suppress(FileNotFoundError):      # (unless someone removed the folder meanwhile)
+            os.unlink(path)                               # while still held: whoever opens the path next
         os.close(fd)                                      # makes a new file, and finds it free
 
 
