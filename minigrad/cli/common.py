@@ -282,7 +282,7 @@ def draws_figures(args):
         import matplotlib  # noqa: F401
     except ImportError:
         skip = " (--no-plots skips them without this note)" if hasattr(args, "no_plots") else ""
-        print(f"minigrad: note: matplotlib is not installed, so no figures are drawn: pip install 'minigrad[viz]' "
+        print(f"minigrad: note: matplotlib is not installed, so no figures are drawn: {install_hint('viz')} "
               f"draws them{skip}", file=sys.stderr)
         args.no_plots = True
         return False
