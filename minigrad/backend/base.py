@@ -17,6 +17,7 @@ not cover:
 ``is_view``        whether an op's result shares its input's memory
 ``is_writeable``   whether an array may be written in place
 ``owns_memory``    whether an array may be kept as a ``.grad`` as it is
+``references``     how many references hold an array (aliases and views)
 ``full_aligned``   a long-lived flat buffer starting on a cache line
 =================  ======================================================
 
@@ -25,6 +26,7 @@ methods here are the standard-only fallbacks a backend may keep.
 """
 
 import contextlib
+import sys
 
 import numpy as np
 
@@ -110,6 +112,11 @@ class Backend:
     def is_writeable(self, array):
         """Whether ``array`` may be modified in place."""
         return True
+
+    def references(self, array):
+        """How many references hold ``array`` (CPython's count): more than a fresh array's means something besides
+        its tensor refers to it — an alias or a view (a view refers to its base)."""
+        return sys.getrefcount(array)
 
     def owns_memory(self, array):
         """Whether ``array`` is the only array using its memory (not a view): then it may be kept as a ``.grad``."""

@@ -15,6 +15,8 @@ otherwise), ``strict:2`` a second GPU, where every operation made outside its
 device's context fails.
 """
 
+import sys
+
 import numpy as np
 
 from minigrad.backend import strict_as_cupy
@@ -73,6 +75,9 @@ class StrictBackend(Backend):
 
     def is_writeable(self, array):
         return array._array.flags.writeable
+
+    def references(self, array):
+        return sys.getrefcount(array) + sys.getrefcount(array._array)      # aliases, and views of its memory
 
     def owns_memory(self, array):
         return array._array.base is None and array._array.flags.writeable

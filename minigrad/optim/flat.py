@@ -3,15 +3,21 @@
 A ``FlatGroup`` holds the parameters of one group that share a device and a
 dtype. Their optimizer state (exp_avg, …) lives in flat arrays, parameter
 after parameter; ``optimizer.state[p]`` holds views of them, under PyTorch's
-names. The parameters keep their own memory, as in PyTorch: a view of one
-(``p.detach()``, ``.numpy()``, an early ``state_dict()``) sees every update.
+names. A parameter whose memory nothing else refers to moves into a flat
+array of values of the same layout (its ``data`` becomes a view of its slice,
+``p.data = …``, PyTorch's public way): no one can tell, and one call of the
+rule then updates many parameters in place. A parameter whose memory is also
+held elsewhere — a view or alias taken before the first step (``p.detach()``,
+``.numpy()``, an early ``state_dict()``), or a parameter that is itself a view
+— keeps its memory, as in PyTorch, so those views see every update.
 
 At ``step()`` the parameters with a gradient are grouped into *runs*:
-consecutive parameters at the same step count. A large parameter is its own
-run and is updated where it lives. A run of small parameters has its values
-and gradients gathered into one array each (small copies), is updated in one
-call of the rule, and its values are written back. Without a compiled kernel a
-run is cut into blocks of ``BLOCK`` elements, so that the dozen array
+consecutive parameters at the same step count, all moved or all kept. A moved
+run is updated in the flat array. A kept parameter that is large is its own
+run and is updated where it lives; a run of kept small ones is gathered into
+its slice of the flat array, updated, and written back. Gradients of a run of
+small parameters are joined into one array (a small copy). Without a compiled
+kernel a run is cut into blocks of ``BLOCK`` elements, so that the dozen array
 operations of a rule like Adam's work in the processor's cache rather than in
 main memory.
 
@@ -82,8 +88,15 @@ class FlatGroup:
             start += n
         self.size = start
         self.value_dtype = backend.dtype(self.dtype)
-        self._arrays = [p._array for p in self.params]   # each parameter's memory, as the group found it
-        self._gathered = None                            # where runs of small parameters are gathered (made once)
+        with backend.context():                          # CuPy makes arrays on the current GPU: the group's
+            self.values = backend.full_aligned(self.size, 0, self.value_dtype)
+            self.moved = self._movable(backend)
+            for p, a, moved in zip(self.params, self.starts, self.moved):
+                values = self.values[a:a + p.numel()]
+                values[...] = self.xp.reshape(p._array, (-1,))
+                if moved:
+                    p.data = Tensor._wrap(self.xp.reshape(values, p.shape), self.device)
+        self._arrays = [p._array for p in self.params]   # each parameter's memory, as the group left it
         self.state = {}                                  # name -> flat array
         self.steps = [0] * len(self.params)              # t, per parameter
         self._new = set()                                # (name, index) of state buffers created but not yet used
@@ -99,11 +112,15 @@ class FlatGroup:
                 return False
         return True
 
-    def gather_buffer(self):
-        """The array small parameters' values are gathered into for one call of the rule (on a cache line)."""
-        if self._gathered is None:
-            self._gathered = self.device.backend.full_aligned(self.size, 0, self.value_dtype)
-        return self._gathered
+    def _movable(self, backend):
+        """Which parameters may move into the flat array: those owning their memory that nothing else refers to.
+
+        A fresh array held by one tensor alone gives the baseline count of references; a parameter's
+        array with more (a detached alias, a NumPy view, a saved state_dict) is held elsewhere.
+        """
+        probe = Tensor._wrap(self.xp.zeros((1,), dtype=self.value_dtype, device=backend.array_device), self.device)
+        alone = backend.references(probe._array)
+        return [backend.owns_memory(p._array) and backend.references(p._array) <= alone for p in self.params]
 
     # ------------------------------------------------------------------ state
     def state_array(self, name, fill):
@@ -188,12 +205,12 @@ class FlatGroup:
     def runs(self, updated, names):
         """Stretches of consecutive parameters to update together: each with a gradient, at one step count."""
         runs, current = [], None
-        sizes = self.sizes
+        sizes, moved = self.sizes, self.moved
         for i in updated:
             n = sizes[i]
             new = bool(self._new) and any((name, i) in self._new for name in names)
-            if (current is not None and current.stop == i and current.step == self.steps[i]
-                    and current.new_state == new and n < BLOCK and current.size < BLOCK):
+            if (current is not None and current.stop == i and current.step == self.steps[i] and current.new_state == new
+                    and moved[current.start] == moved[i] and n < BLOCK and current.size < BLOCK):
                 current.extend(i, n)
             else:
                 current = _Run(self, i, n, self.steps[i], new)
@@ -245,16 +262,18 @@ class _Run:
         self.stop, self.size = i + 1, self.size + n
 
     def values(self):
-        """The run's parameter values as one flat array: the parameter's own memory, or a gathered copy."""
+        """The run's parameter values as one flat array, and whether they were gathered (to be written back)."""
         flat = self.flat
         xp = flat.xp
+        begin, end = flat.starts[self.start], flat.starts[self.start] + self.size
+        if flat.moved[self.start]:
+            return flat.values[begin:end], False         # they live there
         if self.stop - self.start == 1:
             array = flat.params[self.start]._array
             own = xp.reshape(array, (-1,))
             if flat.device.backend.is_view(own, array):
                 return own, False                        # updated where it lives
-        begin, end = flat.starts[self.start], flat.starts[self.start] + self.size
-        gathered = flat.gather_buffer()[begin:end]
+        gathered = flat.values[begin:end]
         gathered[...] = xp.concat([xp.reshape(p._array, (-1,)) for p in flat.params[self.start:self.stop]])
         return gathered, True
 

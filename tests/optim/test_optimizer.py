@@ -227,6 +227,8 @@ def test_parameters_keep_their_memory_so_earlier_views_see_every_step(sizes):
         assert p._array is array                                  # the parameter's own memory, updated in place
         np.testing.assert_array_equal(to_numpy(d), to_numpy(p))
         np.testing.assert_array_equal(to_numpy(t), to_numpy(p))
+    storage = opt._storage.groups(opt, 0)[0]
+    assert not any(storage.moved)                                 # each was held elsewhere: each kept its memory
     if params[0].device == "cpu":
         numpy_view, snapshot = params[0].detach().numpy(), to_numpy(params[0]).copy()
         opt.zero_grad()
@@ -234,6 +236,21 @@ def test_parameters_keep_their_memory_so_earlier_views_see_every_step(sizes):
         opt.step()
         assert not np.array_equal(numpy_view, snapshot)
         np.testing.assert_array_equal(numpy_view, to_numpy(params[0]))
+
+
+def test_parameters_nobody_else_holds_move_into_one_flat_array():
+    """No one can tell, and one call of the rule then updates them all; one alias keeps only its parameter out."""
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    alias = model[2].weight.detach()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = [to_numpy(p).copy() for p in model.parameters()]
+    model(mg.randn(5, 3)).sum().backward()
+    opt.step()
+    storage = opt._storage.groups(opt, 0)[0]
+    assert storage.moved == [True, True, False, True]
+    assert all(not np.array_equal(to_numpy(p), b) for p, b in zip(model.parameters(), before))
+    np.testing.assert_array_equal(to_numpy(alias), to_numpy(model[2].weight))
 
 
 def test_a_weight_used_twice_gets_both_gradients_and_later_backwards_add():
