@@ -25,7 +25,7 @@ from a trace (``kernel_source.py``) follow the same rule, so they compute what
 the plain path computes, bit for bit.
 """
 
-from minigrad.optim.elementwise import bound
+from minigrad._rebind import bound
 
 
 class TraceError(TypeError):

@@ -21,14 +21,12 @@ kernels (``minigrad/accel/``) bind the names to their tracer's functions.
 """
 
 import math
-import types
+
+from minigrad._rebind import bound  # noqa: F401  (how a rule is run over arrays; re-exported)
 
 sqrt = math.sqrt            # √x
 maximum = max               # the larger of a and b
 absolute = abs              # |x|
-
-MATH_NAMES = ("sqrt", "maximum", "absolute")
-
 
 def gradient(grad, param, weight_decay, maximize, has_weight_decay):
     """g ← ∇J(θ), or −∇J(θ) to maximize; plus λθ (the gradient of ½λ‖θ‖²) when weight decay is on."""
@@ -41,39 +39,8 @@ def moving_average(average, value, decay):
     average *= decay
     average += (1 - decay) * value
     return average
-_bound = {}                 # (function, id of the math functions' owner) -> its bound copy
 
 
 def array_math(xp):
     """The rule's math functions for arrays of namespace ``xp``."""
     return {"sqrt": xp.sqrt, "maximum": xp.maximum, "absolute": xp.abs}
-
-
-def bound(fn, math_functions, owner=None):
-    """``fn`` with its math names bound to ``math_functions`` (cached per ``owner``, e.g. the namespace).
-
-    Helpers ``fn`` calls from its own module (``adam_rate`` for ``adam``) are bound too.
-    """
-    key = (fn, id(owner)) if owner is not None else None
-    found = _bound.get(key) if key is not None else None
-    if found is None:
-        found = _rebind(fn, math_functions, {})
-        if key is not None:
-            _bound[key] = found
-    return found
-
-
-def _rebind(fn, math_functions, done):
-    if fn in done:
-        return done[fn]
-    namespace = dict(fn.__globals__)
-    namespace.update(math_functions)
-    for name in fn.__code__.co_names:
-        helper = namespace.get(name)
-        if isinstance(helper, types.FunctionType) and helper.__module__ == fn.__module__ and name not in MATH_NAMES:
-            namespace[name] = _rebind(helper, math_functions, done)
-    copy = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
-    copy.__kwdefaults__ = fn.__kwdefaults__
-    copy.__doc__ = fn.__doc__
-    done[fn] = copy
-    return copy
