@@ -5,7 +5,7 @@ defined once in ``minigrad/ops/``.
 """
 
 from minigrad.ops.convert import clone, to  # noqa: F401
-from minigrad.ops.creation import (  # noqa: F401
+from minigrad.creation import (  # noqa: F401
     arange, as_tensor, asarray, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like, linspace, normal,
     ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )

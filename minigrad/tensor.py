@@ -25,7 +25,7 @@ from minigrad.backend.base import ARRAY_TYPES, dtype_of
 from minigrad.backend.devices import as_device
 from minigrad.ops import convert, indexing, inplace, linalg, pointwise, reduction
 from minigrad.ops import shape as shapes
-from minigrad.utils.hooks import RemovableHandle
+from minigrad.autograd.hooks import RemovableHandle
 
 
 _new = object.__new__

@@ -146,3 +146,40 @@ def test_the_core_knows_no_speed_layer_and_no_optimizer(path):
     words = re.findall(r"\b(fused|numba|accel|_grad_storage|leaf_grad_out|_fresh_grad|optimizer storage)\b", text)
     imports = re.findall(r"^\s*(?:from|import)\s+minigrad\.(optim|accel)\b", text, flags=re.MULTILINE)
     assert not words and not imports, (words, imports)
+
+
+# Layers from the bottom up: a module imports from its own layer and the layers below it only, so every arrow of
+# the import graph runs down (the reading path: backend -> autograd -> ops -> tensor -> library -> tools).
+LAYERS = [
+    ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad.summary"),
+    ("minigrad.backend", "minigrad.accel"),
+    ("minigrad.autograd", "minigrad.random"),
+    ("minigrad.ops", "minigrad.cuda"),
+    ("minigrad.tensor",),
+    ("minigrad.creation", "minigrad.functional", "minigrad.datasets", "minigrad.utils", "minigrad.viz"),
+    ("minigrad.nn", "minigrad.optim", "minigrad.serialization"),
+    ("minigrad.trainer",),
+    ("minigrad.sweep",),
+    ("minigrad.cli", "minigrad.__main__"),
+]
+
+
+def _layer(name):
+    for level, prefixes in enumerate(LAYERS):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return level
+    return None
+
+
+def test_every_import_runs_down_the_layers():
+    modules = _modules()
+    upward = []
+    for name, path in modules.items():
+        if name == "minigrad" or _only_reexports(path):
+            continue                                  # the package's front door re-exports every layer
+        level = _layer(name)
+        assert level is not None, f"{name} is in no layer: add it to LAYERS"
+        for target in _imports(name, path, modules):
+            if target != "minigrad" and _layer(target) > level:
+                upward.append(f"{name} -> {target}")
+    assert upward == []

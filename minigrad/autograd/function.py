@@ -33,7 +33,7 @@ import traceback
 import weakref
 
 from minigrad.autograd.grad_mode import state
-from minigrad.utils.hooks import RemovableHandle
+from minigrad.autograd.hooks import RemovableHandle
 
 
 TENSOR_TYPES = set()     # the Tensor class and its subclasses (each adds itself when it is defined)

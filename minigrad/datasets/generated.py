@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minigrad.ops.creation import tensor
+from minigrad.creation import tensor
 
 
 def _pack(x, y, regression=False):

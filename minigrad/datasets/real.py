@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from minigrad.ops.creation import tensor
+from minigrad.creation import tensor
 
 SPECIES = ("setosa", "versicolor", "virginica")
 

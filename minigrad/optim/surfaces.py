@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.ops.creation import tensor
+from minigrad.creation import tensor
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from minigrad import random
-from minigrad.ops.creation import tensor
+from minigrad.creation import tensor
 from minigrad.ops.shape import stack
 from minigrad.tensor import Tensor
 

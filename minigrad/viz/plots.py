@@ -58,7 +58,7 @@ def plot_decision_boundary(model, x, y, path, resolution=200, test=None):
     from matplotlib.patches import Patch
 
     from minigrad.autograd.grad_mode import no_grad
-    from minigrad.ops.creation import tensor
+    from minigrad.creation import tensor
 
     plt = _pyplot()
     splits = {"train": (_host(x), _host(y))}

@@ -8,7 +8,7 @@ the backward pre hooks; on the inputs, the backward hooks.
 """
 
 from minigrad.autograd.function import Function, is_tensor
-from minigrad.utils.hooks import RemovableHandle
+from minigrad.autograd.hooks import RemovableHandle
 
 HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
 

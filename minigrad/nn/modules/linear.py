@@ -7,7 +7,7 @@ from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops.creation import empty
+from minigrad.creation import empty
 from minigrad.ops.primitives import Linear as LinearFunction
 from minigrad.ops.validate import ShapeError, fmt, is_tensor
 

@@ -4,7 +4,7 @@ from minigrad import _dtype
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops.creation import ones, tensor, zeros
+from minigrad.creation import ones, tensor, zeros
 from minigrad.ops.validate import ShapeError, fmt
 
 

@@ -7,7 +7,7 @@ step's size (by norm) or each element (by value) before the optimizer applies it
 import math
 
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.ops.creation import tensor
+from minigrad.creation import tensor
 from minigrad.ops.shape import stack
 from minigrad.ops.validate import is_tensor
 
