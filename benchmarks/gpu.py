@@ -48,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="few steps: a check of the script")
     parser.add_argument("--device", default="cuda", help="minigrad's device (default cuda)")
     args = parser.parse_args(argv)
-    steps = 3 if args.quick else 50
+    steps = 3 if args.quick else 20
     gpu = args.device.startswith("cuda")
     if gpu and not minigrad.cuda.is_available():
         print("no CuPy/GPU: nothing to measure")
@@ -58,9 +58,15 @@ def main(argv=None):
         kinds = {"minigrad": dict(fused=False)}
         if gpu:
             kinds["minigrad fused"] = dict(fused=True)             # one CuPy kernel per update
-        times = {}
+        times, losses = {}, {}
         for label, options in kinds.items():
-            times[label] = timed(build("minigrad", WORKLOADS[name], device=args.device, **options), steps)
+            run = build("minigrad", WORKLOADS[name], device=args.device, **options)
+            times[label] = timed(run, steps)
+            losses[label] = float(run.step().item())          # the same steps from the same weights
+        if len(losses) > 1:
+            plain, fused = losses["minigrad"], losses["minigrad fused"]
+            same = "equal" if plain == fused else f"DIFFER by {abs(plain - fused):.3g}"
+            print(f"{name} loss after {steps + 3} steps: plain {plain:.7g}, fused kernel {fused:.7g} ({same})")
         if theirs_on is not None:
             times[f"PyTorch ({theirs_on})"] = timed(build("torch", WORKLOADS[name], device=theirs_on), steps)
         reference = times.get(f"PyTorch ({theirs_on})")

@@ -571,9 +571,11 @@ class Tensor:
         """A new tensor holding ``data`` (copied), with this tensor's dtype and device unless told."""
         dtype = self.dtype if dtype is None else _dtype.get_dtype(dtype)
         dev = self.device if device is None else as_device(device)
-        if isinstance(data, Tensor):
-            data = data.detach().to(dev)._array
-        out = Tensor._wrap(dev.backend.asarray(data, dtype, copy=True), dev)
+        if isinstance(data, Tensor) and data.device != dev:
+            out = data.detach().to(device=dev, dtype=dtype)                       # the move is the one copy
+        else:
+            out = Tensor._wrap(dev.backend.asarray(data._array if isinstance(data, Tensor) else data, dtype, copy=True),
+                               dev)
         return out.requires_grad_() if requires_grad else out
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):

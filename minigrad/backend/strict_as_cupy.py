@@ -45,8 +45,9 @@ CREATION_ON_CURRENT = ("arange", "empty", "eye", "full", "linspace", "ones", "ze
 IN_PLACE = ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__ipow__", "__imod__",
             "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__", "__setitem__")
 HOST_READS = ("__float__", "__int__", "__bool__", "__index__", "__complex__", "__dlpack__")
+VIEWS = ("reshape", "permute_dims", "matrix_transpose", "expand_dims", "squeeze", "broadcast_to")   # no kernel in CuPy
 
-_thread = threading.local()          # .device: this thread's current strict device; .transfer: inside asarray/astype
+_thread = threading.local()          # .device: the current strict device; .transfer: in asarray/astype; .view: a view op
 _reads = [0]
 _installed = []
 
@@ -91,8 +92,10 @@ def _namespace(xs):
     namespace.__name__ = "array_api_strict (as strict as CuPy)"
     for name in CREATION_ON_CURRENT:
         setattr(namespace, name, _on_current(xs, getattr(xs, name)))
-    namespace.asarray = _transfer(xs, xs.asarray)
-    namespace.astype = _transfer(xs, xs.astype)
+    namespace.asarray = _transfer(xs, xs.asarray, default_to_current=True)    # host data lands on the current device
+    namespace.astype = _transfer(xs, xs.astype, default_to_current=False)     # without device=: a kernel, checked
+    for name in VIEWS:
+        setattr(namespace, name, _viewing(getattr(xs, name)))
     return namespace
 
 
@@ -103,10 +106,12 @@ def _on_current(xs, create):
     return made_on_current_device
 
 
-def _transfer(xs, function):
+def _transfer(xs, function, default_to_current):
     @functools.wraps(function)
     def honouring_device(*args, device=None, **kwargs):
         if device is None:
+            if not default_to_current:
+                return function(*args, **kwargs)
             device = current_device(xs)
         _thread.transfer = True
         try:
@@ -116,20 +121,32 @@ def _transfer(xs, function):
     return honouring_device
 
 
+def _viewing(function):
+    @functools.wraps(function)
+    def making_a_view(*args, **kwargs):
+        _thread.view = True
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _thread.view = False
+    return making_a_view
+
+
 def _patch_array(xs):
     array = xs._array_object.Array
     gpu_devices = (xs.Device("device1"), xs.Device("device2"))
     original_new = array._new.__func__
 
     def _new(cls, x, /, device):
-        if (device in gpu_devices and not getattr(_thread, "transfer", False) and device != current_device(xs)
-                and not (isinstance(x, np.ndarray) and x.base is not None)):          # a view: no kernel
+        view = getattr(_thread, "view", False) and isinstance(x, np.ndarray) and x.base is not None
+        if device in gpu_devices and not getattr(_thread, "transfer", False) and not view and device != current_device(xs):
             raise WrongDeviceError(f"an operation on an array on {device} ran while the current device is "
                                    f"{current_device(xs)} (CuPy runs its kernels on the current device: enter "
                                    "the tensor's device context first)")
         return original_new(cls, x, device=device)
 
     array._new = classmethod(_new)
+    array.__getitem__ = _viewing(array.__getitem__)        # a basic index is a view (an advanced one copies)
     for name in IN_PLACE:
         setattr(array, name, _checked_in_place(xs, getattr(array, name), gpu_devices))
     for name in HOST_READS:

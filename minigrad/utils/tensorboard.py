@@ -72,9 +72,9 @@ class SummaryWriter:
 def watch(trainer, writer, prefix=""):
     """Callbacks that log ``trainer``'s run to ``writer``: (on_step, on_epoch) for ``Trainer.fit``.
 
-    ``on_step`` keeps the gradient norms of the latest step (before the next zero_grad) on the device — a
-    step reads nothing back; ``on_epoch`` reads them and writes the scalars and histograms of the epoch
-    (see the module's docstring).
+    ``on_step`` keeps the latest step's gradients (references: no work, no read from the device); ``on_epoch``
+    — before the next step's zero_grad — takes their norms and writes the scalars and histograms of the
+    epoch (see the module's docstring).
     """
     names = dict(trainer.model.named_parameters())
     latest = {}
@@ -83,7 +83,7 @@ def watch(trainer, writer, prefix=""):
     def on_step(_trainer):
         for name, p in names.items():
             if p.grad is not None:
-                latest[name] = p.grad.detach().norm()     # stays on the device: read once, at the epoch's end
+                latest[name] = p.grad                     # its norm is taken once, at the epoch's end
 
     def on_epoch(epoch, _total, record):
         h = trainer.history
@@ -97,8 +97,8 @@ def watch(trainer, writer, prefix=""):
         for i, lr in enumerate(in_force):                 # the η the epoch ran with (its schedule has moved on)
             writer.add_scalar(f"{tag}lr/group{i}", lr, step)
         in_force[:] = [group["lr"] for group in trainer.optimizer.param_groups]
-        for name, norm in latest.items():
-            norm = float(norm.item())
+        for name, grad in latest.items():
+            norm = float(grad.detach().norm().item())
             if math.isfinite(norm):
                 writer.add_scalar(f"{tag}grad_norm/{name}", norm, step)
         for p, rate in trainer.optimizer.effective_lr().items():

@@ -40,8 +40,12 @@ def test_creation_lands_on_the_current_device_and_kernels_refuse_other_devices()
         here + 1.0                                                       # a kernel on strict:2 while strict:1 is current
     with pytest.raises(strict_as_cupy.WrongDeviceError):
         here[...] = 2.0
-    assert here.reshape((2, 1)).shape == (2, 1) if hasattr(here, "reshape") else True
     assert backend.xp.reshape(here, (2, 1)).shape == (2, 1)             # a view runs no kernel: allowed anywhere
+    assert here[0:1].shape == (1,)
+    with pytest.raises(strict_as_cupy.WrongDeviceError):
+        backend.xp.nonzero(here)                                         # a new array (NumPy's has a base): a kernel
+    with pytest.raises(strict_as_cupy.WrongDeviceError):
+        backend.xp.astype(here, xs.float32)                              # astype without device=: a kernel here
 
 
 def test_reads_to_the_host_are_counted():
@@ -120,7 +124,8 @@ def test_ops_that_work_on_arrays_directly_run_in_the_tensors_device_context():
         nn.functional.cross_entropy(x, mg.tensor([0, 1, 3], device=SECOND)),
         nn.functional.nll_loss(x.log_softmax(1), mg.tensor([0, 1, 3], device=SECOND)),
     ]
-    assert all(t.device == SECOND for t in checks)
+    array_device = mg.device(SECOND).backend.array_device
+    assert all(t.device == SECOND and t._array.device == array_device for t in checks)   # the arrays, not just labels
     y = x.detach().clone()
     y.add_(1)
     y[0] = 5.0
@@ -209,7 +214,15 @@ def test_an_expanded_array_is_not_writeable_on_cupy():
 def test_no_context_is_entered_on_the_current_device(monkeypatch):
     """With one GPU every op used to enter a Device context; now only when the device is not current."""
     from minigrad.backend import base
+    from minigrad.backend.cupy_backend import CupyBackend
 
+    gpu = object.__new__(CupyBackend)
+    current = [0]
+    gpu.index, gpu._device = 1, object()
+    gpu.cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDevice=lambda: current[0])))
+    assert gpu.context() is gpu._device                                  # GPU 0 is current: enter GPU 1's context
+    current[0] = 1
+    assert gpu.context() is base._NO_CONTEXT                             # already current: nothing to enter
     assert mg.device("strict:1").backend.context() is base._NO_CONTEXT
     assert mg.device("strict:2").backend.context() is not base._NO_CONTEXT
     with mg.device("strict:2").backend.context():

@@ -191,3 +191,18 @@ def test_fused_none_chooses_the_compiled_loop_by_size(monkeypatch):
         p.grad = mg.ones(p.shape, dtype=mg.float64, device="cpu")
         optim.Adam([p]).step()                                        # fused=None, the default
     assert calls == [accel.FUSED_MIN_SIZE]                            # only the large group was compiled
+
+
+@pytest.mark.parametrize("name", ["adam_amsgrad_wd", "rmsprop_all", "nesterov", "radam", "adamax_wd"])
+def test_the_fused_kernel_on_the_suites_device_gives_what_the_plain_path_gives(name):
+    """On whatever device the suite runs (a GPU in the device check, where this is the CUDA kernel), bit for bit."""
+    device = mg.get_default_device()
+    if accel.kernel(optim.adam, ("exp_avg", "exp_avg_sq"), device, mg.float32) is None:
+        pytest.skip(f"no compiled kernels on {device}")
+    cls, _, options = CASES[name]
+    shapes = [(70, 90), (3,)]
+    grads, start = gradients(shapes=shapes, steps=4), initial(shapes=shapes)
+    plain = run_minigrad(cls, dict(options, fused=False), grads, start, mg.float32, device=device)
+    fused = run_minigrad(cls, dict(options, fused=True), grads, start, mg.float32, device=device)
+    for a, b in zip(fused, plain):
+        np.testing.assert_array_equal(a, b)
