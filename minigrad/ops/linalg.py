@@ -40,17 +40,19 @@ def linear(input, weight, bias=None):  # noqa: A002
     """``input @ weight.T + bias`` for input (*, in_features), weight (out_features, in_features)."""
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight")
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        expected = weight.shape[1] if weight.ndim == 2 else "?"
-        raise ShapeError(f"linear: input of shape {fmt(input.shape)} does not fit weight of shape "
-                         f"{fmt(weight.shape)} (expected input (*, {expected}))")
+    shape, weight_shape = input._array.shape, weight._array.shape
+    if len(weight_shape) != 2 or not shape or shape[-1] != weight_shape[1]:
+        expected = weight_shape[1] if len(weight_shape) == 2 else "?"
+        raise ShapeError(f"linear: input of shape {fmt(shape)} does not fit weight of shape "
+                         f"{fmt(weight_shape)} (expected input (*, {expected}))")
     same_device(input, weight, "linear")
+    dtype = weight._array.dtype                          # the arrays' dtypes: no look-up of minigrad's
     if bias is not None:
         check_tensor(bias, "linear", "bias")
         same_device(weight, bias, "linear")
-        if bias.shape != (weight.shape[0],):
-            raise ShapeError(f"linear: bias of shape {fmt(bias.shape)} does not fit weight {fmt(weight.shape)}")
-    if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+        if bias._array.shape != (weight_shape[0],):
+            raise ShapeError(f"linear: bias of shape {fmt(bias.shape)} does not fit weight {fmt(weight_shape)}")
+    if input._array.dtype != dtype or (bias is not None and bias._array.dtype != dtype):
         raise DTypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}"
                          + ("" if bias is None else f" and bias dtype {bias.dtype}"))
     return P.Linear.apply(input, weight, bias)
