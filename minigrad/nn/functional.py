@@ -7,7 +7,7 @@ Everything here is composed from minigrad's ops; the losses live in
 import math
 
 from minigrad import _dtype, random
-from minigrad.autograd.grad_mode import no_grad, state
+from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.losses import (  # noqa: F401  (re-exported)
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
@@ -15,7 +15,7 @@ from minigrad.nn.losses import (  # noqa: F401  (re-exported)
 from minigrad.ops.linalg import linear  # noqa: F401
 from minigrad.ops.pointwise import erf, relu, sigmoid, softplus, tanh, where  # noqa: F401
 from minigrad.ops.reduction import log_softmax, softmax  # noqa: F401
-from minigrad.ops.validate import ShapeError, check_tensor, floating_only, fmt, on_input_device
+from minigrad.ops.validate import ShapeError, check_tensor, floating_only, fmt, on_input_device, values_checked
 
 
 # ================================================================== activations
@@ -158,7 +158,7 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     check_tensor(input, "embedding")
     if input.dtype.is_floating_point:
         raise TypeError(f"embedding: expected integer indices, got {input.dtype}")
-    if (input.device.backend.checks_values or state.anomaly) and input.numel():   # off the CPU: anomaly mode only
+    if values_checked(input) and input.numel():                    # off the CPU: anomaly mode only
         low, high = int(input.min().item()), int(input.max().item())
         if low < 0 or high >= weight.shape[0]:
             raise IndexError(f"embedding: index out of range: indices must be in [0, {weight.shape[0]}), got "

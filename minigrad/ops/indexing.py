@@ -17,11 +17,10 @@ pieces, so that it works the same on every backend:
 import numbers
 
 from minigrad import _dtype
-from minigrad.autograd.grad_mode import state
 from minigrad.ops import primitives as P
 from minigrad.ops.shape import _view_of
 from minigrad.ops.validate import (
-    DTypeError, ShapeError, check_tensor, fmt, is_tensor, normalize_dim, on_input_device, same_device,
+    DTypeError, ShapeError, check_tensor, fmt, is_tensor, normalize_dim, on_input_device, same_device, values_checked,
 )
 
 
@@ -95,7 +94,7 @@ def _index_array(item, n, axis, input):
         if not -n <= item < n:
             raise IndexError(f"index {item} is out of bounds for dimension {axis} with size {n}")
         return ns.asarray(item % n, dtype=backend.dtype(_dtype.int64), device=backend.array_device)
-    if (backend.checks_values or state.anomaly) and item.size and (int(ns.max(item)) >= n or int(ns.min(item)) < -n):
+    if values_checked(input) and item.size and (int(ns.max(item)) >= n or int(ns.min(item)) < -n):
         bad = int(ns.max(item)) if int(ns.max(item)) >= n else int(ns.min(item))
         raise IndexError(f"index {bad} is out of bounds for dimension {axis} with size {n} "
                          f"(indexing a tensor of shape {fmt(input.shape)})")
@@ -218,7 +217,7 @@ def index_select(input, dim, index):  # noqa: A002
 def _check_index_range(index, size, d, name):
     """Indices must lie in [0, size): negative ones are rejected as in PyTorch (they would count from the end).
     Checked where reading values is free (the CPU) or in anomaly mode (see docs/gpu.md)."""
-    if (index.device.backend.checks_values or state.anomaly) and index.numel():
+    if values_checked(index) and index.numel():
         low, high = int(index.min().item()), int(index.max().item())
         if low < 0 or high >= size:
             raise IndexError(f"{name}(): index {low if low < 0 else high} is out of bounds for dimension {d} with "

@@ -10,6 +10,7 @@ import numbers
 
 from minigrad import _dtype
 from minigrad.autograd.function import TENSOR_TYPES, is_tensor  # noqa: F401  (the ops' one test, re-exported)
+from minigrad.autograd.grad_mode import state
 
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -25,6 +26,12 @@ class DTypeError(TypeError, RuntimeError):
 def fmt(shape):
     """A shape as PyTorch prints it: (2, 3)."""
     return str(tuple(shape))
+
+
+def values_checked(tensor):
+    """Whether checks that read ``tensor``'s values run: always where reading them is free (the CPU), elsewhere
+    only in anomaly mode — off the CPU each read waits for the device (see docs/gpu.md)."""
+    return tensor.device.backend.checks_values or state.anomaly
 
 
 def on_input_device(op):
