@@ -128,44 +128,39 @@ class Function(Node):
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when grad mode is on and an input requires grad, record this op's node."""
-        ctx = cls()
-        like = None                                    # the first tensor argument: outputs live on its device
-        requires_grad = False
-        for a in args:
-            if type(a) in TENSOR_TYPES:                # is_tensor(a), inlined: apply runs for every op
-                if a._view is not None and state.grad_enabled:
-                    a._refresh_view_history()          # its base changed in place since: take the new history
-                if like is None:
-                    like = a
-                elif a.device is not like.device and a.device != like.device:
-                    raise RuntimeError(f"{cls.__name__.lower()}: expected all tensors on the same device, but found "
-                                       f"tensors on {like.device} and {a.device}")
-                if a._requires_grad:
-                    requires_grad = True
-        if like is not None and like.device.backend.has_current_device:
+        like, requires_grad = _inputs(cls, args)       # the first tensor (outputs live on its device), and whether
+        if like is not None and like.device.backend.has_current_device:                   # any input requires grad
             with like.device.backend.context():        # CuPy computes on its current GPU: make it the tensor's
-                return cls._apply(ctx, like, requires_grad, args, kwargs)
-        return cls._apply(ctx, like, requires_grad, args, kwargs)
+                return cls._apply(like, requires_grad, args, kwargs)
+        return cls._apply(like, requires_grad, args, kwargs)
 
     @classmethod
-    def _apply(cls, ctx, like, requires_grad, args, kwargs):
+    def _apply(cls, like, requires_grad, args, kwargs):
+        """The main line: forward; then, when recording, this node becomes the outputs' history."""
+        ctx = cls()
         if not (requires_grad and state.grad_enabled):
-            result = cls.forward(ctx, *args, **kwargs)
-            if type(result) is tuple:
-                return tuple([_as_output(value, like, args) for value in result])
-            return _as_output(result, like, args)
+            return _as_outputs(cls.forward(ctx, *args, **kwargs), like, args)
         state.grad_enabled = False                     # forward builds no graph of its own
         try:
             result = cls.forward(ctx, *args, **kwargs)
         finally:
             state.grad_enabled = True
-        single = type(result) is not tuple
-        outputs = (_as_output(result, like, args),) if single else tuple([_as_output(v, like, args) for v in result])
-        ctx._record(args, outputs)
-        return outputs[0] if single else outputs
+        outputs = _as_outputs(result, like, args)
+        ctx._record(args, outputs if type(outputs) is tuple else (outputs,))
+        return outputs
 
     def _record(self, args, outputs):
         """Make this node the history of ``outputs`` and link it to the inputs' histories."""
+        self._link_inputs(args)
+        self._take_outputs(outputs)
+        if self._to_save:
+            self._saved = tuple([_pack(item, outputs) for item in self._to_save])
+            self._to_save = ()
+        if state.anomaly:
+            self._creation_trace = "".join(traceback.format_stack()[:-3])    # where the op was called
+
+    def _link_inputs(self, args):
+        """``next_functions``: for each input that requires grad, the node its gradient goes to."""
         edges, needs = [], []
         for a in args:
             if type(a) in TENSOR_TYPES and a._requires_grad:
@@ -177,6 +172,9 @@ class Function(Node):
                 needs.append(False)
         self.next_functions = tuple(edges)
         self.needs_input_grad = tuple(needs)
+
+    def _take_outputs(self, outputs):
+        """Each floating output (not marked non-differentiable) gets this node as its history."""
         skip = self._non_differentiable
         meta = []
         for output_nr, out in enumerate(outputs):
@@ -189,11 +187,6 @@ class Function(Node):
                 out.grad_fn = self
                 out._output_nr = output_nr
         self._output_meta = meta
-        if self._to_save:
-            self._saved = tuple([_pack(item, outputs) for item in self._to_save])
-            self._to_save = ()
-        if state.anomaly:
-            self._creation_trace = "".join(traceback.format_stack()[:-3])
 
     def release(self):
         self._saved = ()
@@ -201,6 +194,32 @@ class Function(Node):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _inputs(cls, args):
+    """The first tensor argument and whether any requires grad; tensors on two devices are refused, and a view
+    whose base changed in place since it was made takes its new history first."""
+    like = None
+    requires_grad = False
+    for a in args:
+        if type(a) in TENSOR_TYPES:                    # is_tensor(a), inlined: this runs for every op
+            if a._view is not None and state.grad_enabled:
+                a._refresh_view_history()
+            if like is None:
+                like = a
+            elif a.device is not like.device and a.device != like.device:
+                raise RuntimeError(f"{cls.__name__.lower()}: expected all tensors on the same device, but found "
+                                   f"tensors on {like.device} and {a.device}")
+            if a._requires_grad:
+                requires_grad = True
+    return like, requires_grad
+
+
+def _as_outputs(result, like, args):
+    """Forward's result (one value or a tuple) as output tensors."""
+    if type(result) is tuple:
+        return tuple([_as_output(value, like, args) for value in result])
+    return _as_output(result, like, args)
 
 
 def _as_output(value, like, args):
