@@ -21,7 +21,7 @@ gradients for ``autograd.grad``, checks on what a node returned, anomaly
 detection — is a small named function beside the loop.
 """
 
-from minigrad.autograd.function import AccumulateGrad, accumulator_of, checked_hook_result, is_tensor
+from minigrad.autograd.function import AccumulateGrad, accumulator_of, checked_hook_result, is_tensor, receive
 from minigrad.autograd.grad_mode import state
 from minigrad.backend.base import dtype_of
 
@@ -164,7 +164,7 @@ def arriving(node, grads, targets):
         for output_nr, ref in node._retained.items():
             tensor = ref()
             if tensor is not None:
-                tensor._accumulate_grad(grads[output_nr].clone())   # the gradient flows on: keep a copy
+                receive(tensor, grads[output_nr], flows_on=True)
     if targets is not None:
         targets.arrive(node, grads)
     return grads
@@ -270,7 +270,7 @@ class Targets:
         for output_nr, g in enumerate(grads):
             for i in self.slots.get((node, output_nr), ()):
                 if self.accumulate:
-                    self.inputs[i]._accumulate_grad(g.clone())
+                    receive(self.inputs[i], g, flows_on=True)
                 else:
                     self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
 

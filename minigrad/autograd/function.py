@@ -314,12 +314,21 @@ class AccumulateGrad(Node):
 
     @staticmethod
     def backward(ctx, grad):
-        leaf = ctx.variable
-        leaf._accumulate_grad(grad)
-        if leaf._post_accumulate_hooks:
-            for hook in list(leaf._post_accumulate_hooks.values()):
-                hook(leaf)
+        receive(ctx.variable, grad)
         return ()
+
+
+def receive(tensor, grad, flows_on=False):
+    """A gradient arrives at ``tensor``: it is added into ``tensor.grad``, then the post-accumulate hooks run.
+
+    The one place where that happens — a leaf's ``AccumulateGrad``, ``retain_grad()`` on a non-leaf and
+    ``backward(inputs=...)`` all come here. A gradient that also ``flows_on`` to other nodes is added as a
+    copy, so a later in-place accumulation into ``.grad`` cannot change what they receive.
+    """
+    tensor._accumulate_grad(grad.clone() if flows_on else grad)
+    if tensor._post_accumulate_hooks:
+        for hook in list(tensor._post_accumulate_hooks.values()):
+            hook(tensor)
 
 
 def checked_hook_result(hook, grad, replaced):
