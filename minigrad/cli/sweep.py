@@ -175,14 +175,15 @@ def base_settings(args):
 
 
 def print_table(rows, args):
-    print(f"{'optimizer':<10}{'schedule':<13}{'η':>9}{'loss (last 5)':>15}{'best':>9}"
+    print(f"{'optimizer':<10}{'schedule':<13}{'η':>11}{'loss (last 5)':>15}{'best':>9}"
           f"{'steps to ' + format(args.target_loss, 'g'):>15}  diverged")
     for r in rows:
         loss = "-" if not math.isfinite(r["summary_loss"]) else f"{r['summary_loss']:.4g}"
         best = "-" if not math.isfinite(r["best_loss"]) else f"{r['best_loss']:.4g}"
         steps = "-" if r["steps_to_target"] is None else f"{r['steps_to_target']:g}"
         diverged = "-" if not r["diverged"] else f"{r['diverged']}/{r['seeds']} (step {r['diverged_at']})"
-        print(f"{r['optimizer']:<10}{r['schedule']:<13}{r['lr']:>9.3g}{loss:>15}{best:>9}{steps:>15}  {diverged}")
+        lr = f"{r['lr']:.3g}" if float(f"{r['lr']:.3g}") == r["lr"] else repr(float(r["lr"]))   # exact when 3 digits are not
+        print(f"{r['optimizer']:<10}{r['schedule']:<13}{lr:>11}{loss:>15}{best:>9}{steps:>15}  {diverged}")
     print(f"η that converge (median loss ≤ {args.target_loss:g}, no seed diverged):")
     for optimizer in args.optimizers:
         for schedule in args.schedules:
