@@ -23,6 +23,7 @@ class NumpyBackend(Backend):
     def asarray(self, data, dtype=None, copy=None):
         if hasattr(data, "__dlpack_device__") and not isinstance(data, np.ndarray):
             data = np.from_dlpack(data) if data.__dlpack_device__()[0] == 1 else _other_device_to_host(data)
+            copy = True                  # from another device: memory of its own (DLPack would share the other's)
         return np.array(data, dtype=None if dtype is None else dtype.numpy, copy=copy)
 
     def adopt(self, array):

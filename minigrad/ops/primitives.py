@@ -960,7 +960,7 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, device):
         ctx.device = x.device
-        return x._wrap(device.backend.asarray(x.device.backend.to_host(x._array)), device)
+        return x._wrap(device.backend.asarray(x.device.backend.to_host(x._array), copy=True), device)   # never shared
 
     @staticmethod
     def backward(ctx, grad):

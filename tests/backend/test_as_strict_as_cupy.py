@@ -198,6 +198,17 @@ def test_the_divergence_guard_names_the_exact_step_after_reading_a_batch_of_loss
     assert not (tmp_path / "checkpoint.safetensors").exists()
 
 
+def test_a_tensor_moved_to_another_device_has_memory_of_its_own():
+    """Through the host, DLPack shares memory: the moved tensor was the other device's memory (an in-place change
+    showed on both, and parameters moved from another device never went into the optimizer's flat array)."""
+    for source, target in [("strict:1", "cpu"), ("cpu", "strict:1"), ("strict:1", SECOND)]:
+        a = mg.ones(3, device=source)
+        b = a.to(target)
+        b.add_(1)
+        assert a.tolist() == [1.0, 1.0, 1.0] and b.tolist() == [2.0, 2.0, 2.0], (source, target)
+        assert b.device.backend.owns_memory(b._array)
+
+
 # ================================================================== 6. smaller
 def test_an_expanded_array_is_not_writeable_on_cupy():
     """CuPy arrays have no write flag: a broadcast view (a 0 stride over several elements) counts as read-only."""
