@@ -16,7 +16,16 @@ import numpy as np
 
 from minigrad.accel.trace import Symbol
 
-_C_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+# op -> how each kernel writes it: (CUDA C++, for T and double alike; Python on elements; Python on numbers)
+_WRITTEN = {
+    **{op: (f"{{0}} {sign} {{1}}",) * 3 for op, sign in _BINARY.items()},
+    "neg": ("-{0}",) * 3,
+    "sqrt": ("sqrt({0})", "np.sqrt({0})", "math.sqrt({0})"),
+    "abs": ("fabs({0})", "np.abs({0})", "abs({0})"),
+    "maximum": ("(({0} > {1} || {0} != {0}) ? {0} : {1})",       # NaN wins, as in NumPy's maximum
+                "np.maximum({0}, {1})", "max({0}, {1})"),
+}
 
 
 # ================================================================== NumPy: the trace replayed (for tests)
@@ -28,7 +37,7 @@ def replay(trace, elements, numbers):
         args = [values[a.name] if isinstance(a, Symbol) else float(a) for a in operation.args]
         element = operation.result.is_element
         op = operation.op
-        if op in _C_BINARY:
+        if op in _BINARY:
             a, b = args
             result = a + b if op == "add" else a - b if op == "sub" else a * b if op == "mul" else a / b
         elif op == "neg":
@@ -68,20 +77,7 @@ def cuda_kernel_parts(trace):
 
 def _c_expression(operation):
     element = operation.result.is_element
-    args = [_c_value(a, element) for a in operation.args]
-    op = operation.op
-    if op in _C_BINARY:
-        return f"{args[0]} {_C_BINARY[op]} {args[1]}"
-    if op == "neg":
-        return f"-{args[0]}"
-    if op == "sqrt":
-        return f"sqrt({args[0]})"
-    if op == "abs":
-        return f"fabs({args[0]})"
-    if op == "maximum":                                   # NaN wins, as in NumPy's maximum
-        a, b = args
-        return f"(({a} > {b} || {a} != {a}) ? {a} : {b})"
-    raise ValueError(f"unknown operation {op}")
+    return _WRITTEN[operation.op][0].format(*[_c_value(a, element) for a in operation.args])
 
 
 def _c_value(value, element):
@@ -117,19 +113,8 @@ def numba_loop_source(trace, name="minigrad_fused_step"):
 
 def _python_expression(operation):
     element = operation.result.is_element
-    args = [_python_value(a, element) for a in operation.args]
-    op = operation.op
-    if op in _C_BINARY:
-        return f"{args[0]} {_C_BINARY[op]} {args[1]}"
-    if op == "neg":
-        return f"-{args[0]}"
-    if op == "sqrt":
-        return f"np.sqrt({args[0]})" if element else f"math.sqrt({args[0]})"
-    if op == "abs":
-        return f"np.abs({args[0]})" if element else f"abs({args[0]})"
-    if op == "maximum":
-        return f"np.maximum({args[0]}, {args[1]})" if element else f"max({args[0]}, {args[1]})"
-    raise ValueError(f"unknown operation {op}")
+    written = _WRITTEN[operation.op][1 if element else 2]
+    return written.format(*[_python_value(a, element) for a in operation.args])
 
 
 def _python_value(value, element):

@@ -197,7 +197,7 @@ _NO_EDGE = (None, 0)
 
 
 def _inputs(cls, args):
-    """The first tensor argument and whether any requires grad; tensors on two devices are refused, and a view
+    """The first tensor argument and whether any requires grad; tensors on two devices raise, and a view
     whose base changed in place since it was made takes its new history first."""
     like = None
     requires_grad = False
@@ -334,7 +334,7 @@ def receive(tensor, grad, flows_on=False):
 def checked_hook_result(hook, grad, replaced):
     """The gradient a tensor hook returned, if it has the dtype, device and shape of the one it replaces.
 
-    As in PyTorch, anything else is refused: a float64 or another device's gradient would
+    As in PyTorch, anything else raises: a float64 or another device's gradient would
     otherwise become a float32 leaf's ``.grad`` or be passed on to ops expecting the original.
     """
     name = getattr(hook, "__name__", type(hook).__name__)
