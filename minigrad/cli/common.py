@@ -1,8 +1,10 @@
 """What the commands share: options, checks that turn misuse into one clear line, progress, output folders."""
 
 import argparse
+import contextlib
 import math
 import os
+import signal
 import sys
 import tempfile
 
@@ -326,3 +328,17 @@ def progress_bar(total, description):
 def pct(acc):
     """An accuracy as a percentage, or "-" for regression."""
     return "-" if acc is None else f"{100 * acc:.1f}%"
+
+
+@contextlib.contextmanager
+def handling(signals, handler):
+    """``handler`` answers these signals inside the block; the previous handlers come back after it."""
+    try:
+        previous = {s: signal.signal(s, handler) for s in signals}
+    except ValueError:                                   # not the main thread: leave the signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

@@ -20,7 +20,7 @@ import sys
 
 from minigrad.cli.common import (
     UsageError, add_data_arguments, add_output_arguments, at_least, at_least_one, config_from, draws_figures, float_list,
-    name_list, output_folder, positive_number,
+    handling, name_list, output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
 from minigrad.sweep import FolderInUse, ResultsFile, converging_band, distribute, folder_lock, grid, run_job, table
@@ -143,17 +143,8 @@ class _Stop:
             if not self._writing:
                 raise _Interrupted
 
-    @contextlib.contextmanager
     def on(self, *signals):
-        try:
-            previous = {s: signal.signal(s, self._handle) for s in signals}
-        except ValueError:                           # not the main thread: leave the signals alone
-            previous = {}
-        try:
-            yield
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+        return handling(signals, self._handle)
 
     @contextlib.contextmanager
     def writing(self):

@@ -21,7 +21,8 @@ from dataclasses import asdict
 
 from minigrad.cli.common import (
     UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
-    add_training_arguments, check_tensorboard, config_from, draws_figures, non_negative_float, output_folder, pct,
+    add_training_arguments, check_tensorboard, config_from, draws_figures, handling, non_negative_float, output_folder,
+    pct,
     progress_bar, tensorboard_writer,
 )
 from minigrad.utils.tensorboard import watch
@@ -139,15 +140,8 @@ def _stop_on(signals, trainer, received):
         received.append(signum)
         trainer.request_stop()
 
-    try:
-        previous = {s: signal.signal(s, handler) for s in signals}
-    except ValueError:                                   # not the main thread: leave the signals alone
-        previous = {}
-    try:
+    with handling(signals, handler):
         yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 def trainer_sizes(trainer):

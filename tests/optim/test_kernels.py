@@ -8,6 +8,7 @@ host compiler (the same source, ``T`` = float or double) and must agree bit for 
 """
 
 import ctypes
+import inspect
 import itertools
 import shutil
 import subprocess
@@ -15,7 +16,6 @@ import subprocess
 import numpy as np
 import pytest
 
-import minigrad as mg
 from minigrad import optim
 from minigrad.accel import kernel_source
 from minigrad.accel.trace import TraceError, options_of, trace
@@ -44,13 +44,23 @@ OPTIONS = {
 }
 
 
+def _optimizer_and_group(cls, options):
+    """An optimizer of ``cls`` and the group ``options`` give it (its constructor's defaults filled in), made
+    without a tensor: the list below is built while the tests are collected, before any device is used."""
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    group = {**defaults, **options}
+    if "betas" in group:
+        group["betas"] = tuple(group["betas"])
+    return object.__new__(cls), group
+
+
 def configurations():
     """(class, present state, arguments of one step) for every distinct configuration of every rule."""
     found = {}
     for cls, option_list in OPTIONS.items():
         for options in option_list:
-            opt = cls([mg.zeros(1, dtype=mg.float64, requires_grad=True)], **options)
-            group = opt.param_groups[0]
+            opt, group = _optimizer_and_group(cls, options)
             names = opt.state_names(group)
             present = tuple(name in names for name in cls.rule_state)
             for step in STEPS:
