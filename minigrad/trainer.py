@@ -99,13 +99,13 @@ class TrainConfig:
             raise ValueError("; ".join(problems))
 
 
-def build_mlp(in_features, hidden, out_features, activation="relu"):
-    """in → hidden[0] → … → out, with ``activation`` between the Linear layers."""
+def build_mlp(in_features, hidden, out_features, activation="relu", device=None):
+    """in → hidden[0] → … → out, with ``activation`` between the Linear layers (made on ``device``)."""
     layers, width = [], in_features
     for h in hidden:
-        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(width, h, device=device), ACTIVATIONS[activation]()]
         width = h
-    layers.append(nn.Linear(width, out_features))
+    layers.append(nn.Linear(width, out_features, device=device))
     return nn.Sequential(*layers)
 
 
@@ -167,7 +167,9 @@ class Trainer:
         self.data = {"train": (x_train.to(self.device), y_train.to(self.device)),
                      "test": (x_test.to(self.device), y_test.to(self.device))}
         out_features = 1 if self.regression else int(y.max().item()) + 1
-        self.model = build_mlp(x.shape[1], config.hidden, out_features, config.activation).to(self.device)
+        # initial weights drawn from the CPU's stream, as the shuffles are: a run is the same whatever the default
+        # device, and the same weights start it on every device
+        self.model = build_mlp(x.shape[1], config.hidden, out_features, config.activation, device="cpu").to(self.device)
         if initial_state is not None:
             self.model.load_state_dict(initial_state)
         self.loss_fn = nn.MSELoss() if self.regression else nn.CrossEntropyLoss()

@@ -238,3 +238,15 @@ def test_no_context_is_entered_on_the_current_device(monkeypatch):
     assert mg.device("strict:2").backend.context() is not base._NO_CONTEXT
     with mg.device("strict:2").backend.context():
         assert mg.device("strict:2").backend.context() is base._NO_CONTEXT
+
+
+def test_a_training_run_does_not_depend_on_the_default_device():
+    """The initial weights come from the CPU's stream, as the shuffles do: a sweep's run in a worker (default cpu)
+    and in a process whose default device is strict gave different losses once a run diverged."""
+    config = dict(optimizer="adam", lr=30.0, schedule="constant", seed=0, epochs=2, n_samples=200, device="cpu",
+                  hidden=(8,), batch_size=256)
+    runs = []
+    for default in ("cpu", SECOND):
+        mg.set_default_device(default)
+        runs.append(Trainer(TrainConfig(**config)).fit())
+    assert runs[0].train_loss == runs[1].train_loss and runs[0].step_losses == runs[1].step_losses
