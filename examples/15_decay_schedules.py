@@ -16,7 +16,7 @@ import sys
 
 import minigrad
 from minigrad import nn, optim
-from minigrad.trainer import make_scheduler
+from minigrad.training.trainer import make_scheduler
 from minigrad.utils.data import DataLoader, TensorDataset
 
 SCHEDULES = ("constant", "step", "exponential", "inverse-time", "cosine")

@@ -26,7 +26,7 @@ import numpy as np
 
 import minigrad
 from minigrad import datasets, nn, optim
-from minigrad.trainer import DEFAULT_LR
+from minigrad.training.trainer import DEFAULT_LR
 from minigrad.utils.data import DataLoader, TensorDataset
 
 EPOCHS = 3 if "--quick" in sys.argv else 120

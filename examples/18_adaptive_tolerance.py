@@ -22,7 +22,7 @@ import sys
 
 from minigrad.cli import build_parser
 from minigrad.cli.sweep import base_settings
-from minigrad.sweep import converging_band, distribute, grid, run_job, table
+from minigrad.training.sweep import converging_band, distribute, grid, run_job, table
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 LRS = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-10, 3))        # 1e-5 … 10

@@ -16,7 +16,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, optim
-from minigrad.trainer import Trainer
+from minigrad.training.trainer import Trainer
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v0_1"
 

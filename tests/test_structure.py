@@ -7,6 +7,8 @@ so a change that brings a circle or a fused-kernel mention back into the core fa
 import ast
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -149,17 +151,18 @@ def test_the_core_knows_no_speed_layer_and_no_optimizer(path):
 
 
 # Layers from the bottom up: a module imports from its own layer and the layers below it only, so every arrow of
-# the import graph runs down (the reading path: backend -> autograd -> ops -> tensor -> library -> tools).
+# the import graph runs down. The folders say which part each layer belongs to: the core (the package root's
+# modules and backend/, autograd/, ops/), the library on it (nn/, optim/, datasets/, utils/), the speed at the
+# edge (accel/) and the tools on top (training/, viz/, cli/).
 LAYERS = [
-    ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad.summary"),
+    ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad._moved"),
     ("minigrad.backend", "minigrad.accel"),
     ("minigrad.autograd", "minigrad.random"),
     ("minigrad.ops", "minigrad.cuda"),
     ("minigrad.tensor",),
-    ("minigrad.creation", "minigrad.functional", "minigrad.datasets", "minigrad.utils", "minigrad.viz"),
-    ("minigrad.nn", "minigrad.optim", "minigrad.serialization"),
-    ("minigrad.trainer",),
-    ("minigrad.sweep",),
+    ("minigrad.creation", "minigrad.serialization"),
+    ("minigrad.datasets", "minigrad.utils", "minigrad.nn", "minigrad.optim"),
+    ("minigrad.training", "minigrad.viz"),
     ("minigrad.cli", "minigrad.__main__"),
 ]
 
@@ -183,3 +186,37 @@ def test_every_import_runs_down_the_layers():
             if target != "minigrad" and _layer(target) > level:
                 upward.append(f"{name} -> {target}")
     assert upward == []
+
+
+def test_the_tree_shows_the_layers():
+    """The package root holds the core's modules only; the training loop and the learning-rate tools live in
+    ``training/``, and ``optim/`` holds optimizers, their storage and the schedulers."""
+    root = {p.stem for p in PACKAGE.glob("*.py")}
+    assert root == {"__init__", "__main__", "_dtype", "_extras", "_moved", "_rebind", "creation", "cuda", "random",
+                    "serialization", "tensor"}
+    assert {p.stem for p in (PACKAGE / "training").glob("*.py")} == {
+        "__init__", "trainer", "sweep", "summary", "guard", "insight", "lr_finder", "surfaces"}
+    assert [p.name for p in PACKAGE.rglob("functional.py")] == ["functional.py"]       # nn's only
+
+
+@pytest.mark.parametrize("old, new", [
+    ("minigrad.trainer", "minigrad.training.trainer"), ("minigrad.sweep", "minigrad.training.sweep"),
+    ("minigrad.summary", "minigrad.training.summary"), ("minigrad.optim.guard", "minigrad.training.guard"),
+    ("minigrad.optim.insight", "minigrad.training.insight"),
+    ("minigrad.optim.lr_finder", "minigrad.training.lr_finder"),
+    ("minigrad.optim.surfaces", "minigrad.training.surfaces"), ("minigrad.functional", "minigrad"),
+])
+def test_old_import_paths_give_the_moved_module(old, new):
+    """A program written against the old paths runs: the old name is the same module object (a subprocess, so the
+    finder is tried on a fresh import, as a user's program meets it)."""
+    code = (f"import importlib, {new.split('.')[0]}; old = importlib.import_module({old!r}); "
+            f"new = importlib.import_module({new!r}); assert old is new, (old, new)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_public_reexports_still_resolve():
+    code = ("from minigrad.utils.hooks import RemovableHandle; from minigrad.autograd.hooks import RemovableHandle as R;"
+            "assert RemovableHandle is R; from minigrad.functional import exp, cat; import minigrad;"
+            "assert exp is minigrad.exp; from minigrad.trainer import Trainer; from minigrad.training import trainer;"
+            "assert Trainer is trainer.Trainer; from minigrad.optim import DivergenceGuard, lr_range_test")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -10,7 +10,7 @@ import tempfile
 
 from minigrad import datasets
 from minigrad._extras import install_hint
-from minigrad.trainer import ACTIVATIONS, OPTIMIZERS, SCHEDULES, TrainConfig
+from minigrad.training.trainer import ACTIVATIONS, OPTIMIZERS, SCHEDULES, TrainConfig
 
 
 class UsageError(Exception):

@@ -18,8 +18,8 @@ from minigrad.cli.common import (
     add_training_arguments, check_tensorboard, config_from, draws_figures, float_list, name_list, output_folder, pct,
     positive_number, tensorboard_writer,
 )
-from minigrad.summary import summarize
-from minigrad.trainer import OPTIMIZERS, Trainer
+from minigrad.training.summary import summarize
+from minigrad.training.trainer import OPTIMIZERS, Trainer
 from minigrad.utils.tensorboard import watch
 
 HELP = "compare optimizers (default) or learning rates (--lrs) from the same initial weights"

@@ -1,7 +1,7 @@
 """Draw the computation graph of a model's loss on one batch, to SVG, PNG or PDF (with matplotlib when Graphviz is missing)."""
 
 from minigrad.cli.common import add_data_arguments, add_output_arguments, config_from, output_folder
-from minigrad.trainer import Trainer
+from minigrad.training.trainer import Trainer
 from minigrad.viz.graph import render_graph
 
 HELP = "draw the computation graph of the model's loss"

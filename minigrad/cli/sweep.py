@@ -23,8 +23,8 @@ from minigrad.cli.common import (
     handling, name_list, output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
-from minigrad.sweep import FolderInUse, ResultsFile, converging_band, distribute, folder_lock, grid, run_job, table
-from minigrad.trainer import OPTIMIZERS, SCHEDULES
+from minigrad.training.sweep import FolderInUse, ResultsFile, converging_band, distribute, folder_lock, grid, run_job, table
+from minigrad.training.trainer import OPTIMIZERS, SCHEDULES
 
 HELP = "train a grid of optimizers × learning rates × schedules × seeds in parallel (resumable)"
 DEFAULT_LRS = ",".join(f"{10 ** (k / 2):.3g}" for k in range(-10, 3))       # 1e-5 … 10, two per decade

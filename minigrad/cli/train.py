@@ -27,7 +27,7 @@ from minigrad.cli.common import (
 )
 from minigrad.utils.tensorboard import watch
 from minigrad.serialization import CheckpointError, save
-from minigrad.trainer import Trainer, TrainingInterrupted
+from minigrad.training.trainer import Trainer, TrainingInterrupted
 
 HELP = "train an MLP end to end (default: the spiral, 2-64-64-3, Adam, cosine schedule)"
 

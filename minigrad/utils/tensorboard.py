@@ -1,7 +1,7 @@
 """TensorBoard logging with PyTorch's names: ``SummaryWriter`` (on the tensorboardX package), and ``watch``.
 
 ``SummaryWriter`` accepts minigrad tensors anywhere PyTorch's accepts torch tensors.
-``watch(trainer, writer)`` logs a ``minigrad.trainer.Trainer``'s run: after every
+``watch(trainer, writer)`` logs a ``minigrad.training.trainer.Trainer``'s run: after every
 epoch the training and test loss and accuracy and η of every parameter group; for
 every layer the gradient norm ‖∇θ‖ of the epoch's last step and a histogram of the
 per-parameter effective learning rate of the next step (``optimizer.effective_lr()``)

@@ -16,7 +16,7 @@ import minigrad as mg
 from minigrad import nn, optim
 from minigrad.backend import strict_as_cupy
 from minigrad.backend.base import overlaps_itself
-from minigrad.trainer import TrainConfig, Trainer
+from minigrad.training.trainer import TrainConfig, Trainer
 
 xs = pytest.importorskip("array_api_strict")
 SECOND = "strict:2"

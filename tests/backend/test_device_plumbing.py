@@ -152,7 +152,7 @@ def test_g4_target_checks_need_no_host_round_trip_off_the_cpu():
 
 def test_g5_every_devices_random_stream_is_saved_and_restored(tmp_path):
     """G5: checkpoints keep each device's generator, so a run resumes exactly on any device."""
-    from minigrad.trainer import TrainConfig, Trainer
+    from minigrad.training.trainer import TrainConfig, Trainer
 
     mg.manual_seed(3)
     mg.rand(2, device="strict:1")
@@ -199,7 +199,7 @@ def test_module_optimizer_and_checkpoint_on_the_device(tmp_path):
 
 
 def test_trainer_accepts_the_device():
-    from minigrad.trainer import TrainConfig, Trainer
+    from minigrad.training.trainer import TrainConfig, Trainer
 
     trainer = Trainer(TrainConfig(device="strict:1", epochs=2, n_samples=150, hidden=(8,)))
     history = trainer.fit()

@@ -46,7 +46,7 @@ def test_resume_continues_exactly(tmp_path):
 
 
 def test_interrupted_training_saves_a_checkpoint(tmp_path, monkeypatch, capsys):
-    from minigrad.trainer import Trainer
+    from minigrad.training.trainer import Trainer
 
     original = Trainer._record
 
@@ -62,7 +62,7 @@ def test_interrupted_training_saves_a_checkpoint(tmp_path, monkeypatch, capsys):
 
 
 def test_resume_from_the_middle_matches_a_straight_run(tmp_path):
-    from minigrad.trainer import TrainConfig, Trainer
+    from minigrad.training.trainer import TrainConfig, Trainer
 
     config = dict(n_samples=300, hidden=(16,), epochs=6, schedule="cosine", optimizer="adam")
     straight = Trainer(TrainConfig(**config))
@@ -216,7 +216,7 @@ def test_resume_from_a_file_that_is_not_a_training_checkpoint(tmp_path, capsys):
 
 
 def test_clip_grad_bounds_every_step_and_is_saved_in_the_checkpoint(tmp_path):
-    from minigrad.trainer import TrainConfig, Trainer
+    from minigrad.training.trainer import TrainConfig, Trainer
 
     trainer = Trainer(TrainConfig(dataset="moons", n_samples=120, hidden=(8,), epochs=1, optimizer="sgd", lr=0.5,
                                   clip_grad=0.01))

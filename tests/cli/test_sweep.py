@@ -6,7 +6,7 @@ import math
 import pytest
 
 from minigrad.cli import main
-from minigrad.sweep import ResultsFile, converging_band, distribute, grid, table
+from minigrad.training.sweep import ResultsFile, converging_band, distribute, grid, table
 
 SMALL = ["--optimizers", "sgd,adam", "--lrs", "0.01,0.1,30", "--seeds", "0,1", "--epochs", "3", "--samples", "200",
          "--hidden", "8"]
@@ -91,7 +91,7 @@ def test_results_file_refuses_a_file_that_is_not_a_sweep(tmp_path):
 
 
 def _history(train_loss, test_acc=None, diverged_at=None):
-    from minigrad.trainer import History
+    from minigrad.training.trainer import History
 
     n = len(train_loss)
     return History(epoch=list(range(1, n + 1)), train_loss=list(train_loss), train_acc=[None] * n,
@@ -99,7 +99,7 @@ def _history(train_loss, test_acc=None, diverged_at=None):
 
 
 def test_summarize_reports_the_last_epochs_the_best_one_and_oscillation():
-    from minigrad.summary import summarize
+    from minigrad.training.summary import summarize
 
     steady = summarize(_history([1.0, 0.8, 0.6, 0.5, 0.45, 0.42, 0.40, 0.39], test_acc=[0.5] * 3 + [0.6, 0.7, 0.8,
                                                                                                     0.9, 1.0]))

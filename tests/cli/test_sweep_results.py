@@ -11,7 +11,7 @@ import json
 import pytest
 
 from minigrad.cli import main
-from minigrad.sweep import ResultsFile, grid, job_key
+from minigrad.training.sweep import ResultsFile, grid, job_key
 
 BASE = {"dataset": "moons", "epochs": 1}
 ONE = ["--optimizers", "sgd", "--seeds", "0", "--epochs", "1", "--samples", "120", "--hidden", "4", "--no-plots"]

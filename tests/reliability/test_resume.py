@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.trainer import TrainConfig, Trainer, TrainingInterrupted
+from minigrad.training.trainer import TrainConfig, Trainer, TrainingInterrupted
 
 COMMON = dict(dataset="moons", n_samples=200, hidden=(8,), batch_size=16, seed=3)   # 10 steps an epoch
 

@@ -6,8 +6,8 @@ import pytest
 import minigrad as mg
 from minigrad import nn, optim
 from minigrad.optim import lr_scheduler
-from minigrad.optim.surfaces import SURFACES, trajectory
-from minigrad.trainer import History
+from minigrad.training.surfaces import SURFACES, trajectory
+from minigrad.training.trainer import History
 
 plots = pytest.importorskip("minigrad.viz.plots")
 pytest.importorskip("matplotlib")

@@ -20,7 +20,7 @@ import math
 
 
 def summarize(history, last=5, window=10, rise=0.05):
-    """A dict of the numbers above for one ``minigrad.trainer.History``."""
+    """A dict of the numbers above for one ``minigrad.training.trainer.History``."""
     losses = [loss for loss in history.train_loss if math.isfinite(loss)]
     tail = losses[-last:]
     recent = losses[-window:]

@@ -23,7 +23,7 @@ import os
 import signal
 from itertools import product
 
-from minigrad.summary import summarize
+from minigrad.training.summary import summarize
 
 
 # ---------------------------------------------------------------- the grid and the work distributor
@@ -43,8 +43,8 @@ def job_key(config):
 
 
 def run_job(job):
-    """Train the run a job names on the CPU of this process; returns its summary (``minigrad.summary``)."""
-    from minigrad.trainer import TrainConfig, Trainer
+    """Train the run a job names on the CPU of this process; returns its summary (``minigrad.training.summary``)."""
+    from minigrad.training.trainer import TrainConfig, Trainer
 
     trainer = Trainer(TrainConfig(**job["config"]))
     history = trainer.fit()

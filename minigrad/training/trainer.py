@@ -28,7 +28,7 @@ from minigrad.ops.shape import stack
 from minigrad import random
 from minigrad.backend.devices import as_device, get_default_device
 from minigrad.optim import lr_scheduler
-from minigrad.optim.guard import DivergenceError, DivergenceGuard
+from minigrad.training.guard import DivergenceError, DivergenceGuard
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.utils.data import DataLoader, TensorDataset
