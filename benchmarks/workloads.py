@@ -85,6 +85,14 @@ class MinigradRun:
         return loss
 
 
+class MinigradJitRun(MinigradRun):
+    """The same step under ``minigrad.jit``: recorded on its second and third calls, replayed from the fourth."""
+
+    def __init__(self, w, weights, x, y, device="cpu", fused=False):
+        super().__init__(w, weights, x, y, device, fused)
+        self.step = minigrad.jit(MinigradRun.step.__get__(self), strict=True)
+
+
 # ---------------------------------------------------------------- hand-written NumPy: the limit
 class NumpyRun:
     """The same training step written out by hand in NumPy as tightly as NumPy allows: the yardstick.
@@ -231,7 +239,7 @@ class TorchRun:
         return loss
 
 
-KINDS = {"minigrad": MinigradRun, "numpy": NumpyRun, "torch": TorchRun,
+KINDS = {"minigrad": MinigradRun, "minigrad+jit": MinigradJitRun, "numpy": NumpyRun, "torch": TorchRun,
          "minigrad+fused": functools.partial(MinigradRun, fused=None)}  # with Numba: compiled where it pays
 
 

@@ -162,7 +162,7 @@ LAYERS = [
     ("minigrad.tensor",),
     ("minigrad.creation", "minigrad.serialization"),
     ("minigrad.datasets", "minigrad.utils", "minigrad.nn", "minigrad.optim"),
-    ("minigrad.training", "minigrad.viz"),
+    ("minigrad.training", "minigrad.viz", "minigrad.jit"),
     ("minigrad.cli", "minigrad.__main__"),
 ]
 

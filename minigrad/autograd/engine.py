@@ -126,15 +126,14 @@ class Gradients:
 
     def __init__(self, root_grads):
         self.by_node = {}
-        self.leaves_have = {id(g._array) for g in root_grads}   # memory a leaf (or the caller) may hold
+        # memory a leaf (or the caller) may hold, by id; the arrays are kept so no new array takes a freed one's id
+        self.leaves_have = {id(g._array): g._array for g in root_grads}
 
     def add(self, node, output_nr, grad, trusted=True):
         if type(node) is AccumulateGrad:
-            key = id(grad._array)
-            if key in self.leaves_have or not trusted:
+            if id(grad._array) in self.leaves_have or not trusted:
                 grad = grad.clone()
-                key = id(grad._array)
-            self.leaves_have.add(key)
+            self.leaves_have[id(grad._array)] = grad._array
         slots = self.by_node.get(node)
         if slots is None:
             n = len(node._output_meta)

@@ -232,8 +232,9 @@ def _class_indices(target, input, classes, ignore_index, name):  # noqa: A002
     if not checks or not y.numel():
         return y, ignore_possible or not checks
     ns, values = y.device.backend.xp, y._array
-    if 0 <= int(ns.min(values)) and int(ns.max(values)) < classes:
-        return y, ignore_possible                        # every target is a class (the common case)
+    if bool((ns.min(values) >= 0) & (ns.max(values) < classes)):
+        return y, ignore_possible                        # every target is a class (the common case): one read, a
+                                                         # yes or no (a recorded step re-checks it on replay)
     bad = ns.logical_and(ns.logical_or(values < 0, values >= classes), values != ignore_index)
     if bool(ns.any(bad)):
         raise IndexError(f"{name}: target {int(values[bad][0])} is out of bounds for {classes} classes")

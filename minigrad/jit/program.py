@@ -1,0 +1,216 @@
+"""A recording turned into a Python function that repeats it: one line per recorded step.
+
+``compile_program(steps, outputs)`` writes the recording out as source code —
+
+    v0 = A[0]._array                       # the batch
+    v1 = T0._array                         # a parameter
+    v2 = F0(v0, v1)                        # np.matmul
+    if R0(v2) != K0: raise GuardFailed(0, False)
+    C0()                                   # optimizer.step()
+    return [v7]
+
+— and compiles it with ``exec``. Replaying is then a straight run of NumPy calls:
+no graph, no tensor, no dispatch, no check already made once. Functions, constants
+and tensors are names in the function's globals (``F*``, ``K*``, ``T*``); ``A`` is the
+list of the call's tensor arguments. ``source`` keeps the text, which ``explain()``
+shows.
+"""
+
+import numpy as np
+
+from minigrad.jit.record import Call, Guard, Load, Op, Slot, Store
+
+
+class GuardFailed(Exception):
+    """A value read during the recording reads differently now; ``changed`` says whether state was already written."""
+
+    def __init__(self, index, changed):
+        super().__init__(index)
+        self.index, self.changed = index, changed
+
+
+class Program:
+    """The compiled replay: ``run(arguments)`` returns the output arrays (a list)."""
+
+    def __init__(self, run, source, guards, constants):
+        self.run, self.source, self.guards, self.constants = run, source, guards, constants
+
+    def nbytes(self):
+        """Memory the recording keeps alive: its constant arrays."""
+        return sum(c.nbytes for c in self.constants if isinstance(c, np.ndarray))
+
+
+def pruned(steps, outputs):
+    """``steps`` without the loads and pure operations whose results nothing uses (walked from the end).
+
+    Kept always: calls, stores, guards, operations that write into an array, and draws from a random stream
+    (a replay must move the stream on as eager does).
+    """
+    used, kept = set(outputs), []
+    for step in reversed(steps):
+        if isinstance(step, (Op, Load)):
+            produced = _produced(step)
+            effect = isinstance(step, Op) and (step.writes or step.outputs is None or _draws(step.function))
+            if not effect and not (produced & used):
+                continue
+            if isinstance(step, Op):
+                used |= _slots_in(step.args) | _slots_in(step.kwargs)
+        elif isinstance(step, Guard):
+            used.add(step.slot)
+        elif isinstance(step, Store) and step.slot is not None:
+            used.add(step.slot)
+        kept.append(step)
+    return kept[::-1]
+
+
+def _produced(step):
+    if isinstance(step, Load):
+        return {step.slot}
+    if step.outputs is None:
+        return set()
+    return set(step.outputs) if isinstance(step.outputs, list) else {step.outputs}
+
+
+def _draws(function):
+    return type(getattr(function, "__self__", None)).__name__ == "Generator"
+
+
+def _slots_in(spec):
+    if isinstance(spec, Slot):
+        return {spec.index}
+    if isinstance(spec, (list, tuple)):
+        return set().union(*map(_slots_in, spec)) if spec else set()
+    if isinstance(spec, dict):
+        return _slots_in(list(spec.values()))
+    return set()
+
+
+def hoisted(steps):
+    """The guards that depend on the call's arguments alone, with the operations they need, moved to the front.
+
+    Such a guard (a loss checking its targets) is then checked before the replay changes anything, so when it
+    fails the call can run eagerly — and raise exactly as eager does.
+    """
+    made = {}
+    for step in steps:
+        if isinstance(step, Load):
+            made[step.slot] = step
+        elif isinstance(step, Op) and step.outputs is not None:
+            for slot in step.outputs if isinstance(step.outputs, list) else [step.outputs]:
+                made[slot] = step
+    front, rest, moved = [], [], set()
+    for step in steps:
+        if isinstance(step, Guard):
+            cone = _cone(step.slot, made)
+            if cone is not None:
+                for needed in cone:
+                    if id(needed) not in moved:
+                        moved.add(id(needed))
+                        front.append(needed)
+                front.append(step)
+                continue
+        rest.append(step)
+    order = {id(s): n for n, s in enumerate(steps)}
+    front.sort(key=lambda s: order[id(s)])
+    return front + [s for s in rest if id(s) not in moved]
+
+
+def _cone(slot, made, seen=None):
+    """The steps that compute ``slot`` from the arguments alone (None when it needs more: state, a draw, a write)."""
+    seen = [] if seen is None else seen
+    step = made.get(slot)
+    if step is None:
+        return None
+    if isinstance(step, Load):
+        if step.source[0] != "arg" or step.grad:
+            return None
+    elif step.writes or _draws(step.function):
+        return None
+    else:
+        for needed in _slots_in(step.args) | _slots_in(step.kwargs):
+            if _cone(needed, made, seen) is None:
+                return None
+    if step not in seen:
+        seen.append(step)
+    return seen
+
+
+def compile_program(steps, outputs, wrap):
+    """The replay function of ``steps``; ``outputs`` are the slots the step returned; ``wrap(array, device)``
+    makes a gradient tensor (``Tensor._wrap``)."""
+    names = {"GuardFailed": GuardFailed, "asarray": np.asarray, "wrap": wrap}
+    counters = {}
+    by_id = {}
+
+    def name(prefix, value):
+        key = (prefix, id(value))
+        found = by_id.get(key)
+        if found is None:
+            counters[prefix] = counters.get(prefix, -1) + 1
+            found = by_id[key] = f"{prefix}{counters[prefix]}"
+            names[found] = value
+        return found
+
+    constants = []
+
+    def source_of(spec):
+        if isinstance(spec, Slot):
+            return repr(spec)
+        if isinstance(spec, list):
+            return "[" + ", ".join(source_of(s) for s in spec) + "]"
+        if isinstance(spec, tuple):
+            return "(" + "".join(source_of(s) + ", " for s in spec) + ")"
+        if isinstance(spec, dict):
+            return "{" + ", ".join(f"{k!r}: {source_of(v)}" for k, v in spec.items()) + "}"
+        if spec is None or isinstance(spec, (bool, int, str)) and not isinstance(spec, np.generic):
+            return repr(spec)
+        constants.append(spec)
+        return name("K", spec)
+
+    def place(source):
+        kind, where = source
+        return f"A[{where}]" if kind == "arg" else name("T", where)
+
+    steps = pruned(hoisted(steps), outputs)
+    lines, changed, guards = [], False, []
+    live = set()
+    for step in steps:
+        if isinstance(step, Load):
+            live.add(step.slot)
+            lines.append(f"v{step.slot} = {place(step.source)}{'._grad' if step.grad else ''}._array")
+        elif isinstance(step, Op):
+            call = name("F", step.function) + "(" + ", ".join(
+                [source_of(a) for a in step.args] + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
+            if step.scalar:
+                call = f"asarray({call})"
+            if step.outputs is None:
+                lines.append(call)
+            elif isinstance(step.outputs, list):
+                lines.append(", ".join(f"v{s}" for s in step.outputs) + ("," if len(step.outputs) == 1 else "")
+                             + f" = {call}")
+            else:
+                lines.append(f"v{step.outputs} = {call}")
+            changed = changed or any(s in live for s in step.writes)
+        elif isinstance(step, Guard):
+            guards.append(step)
+            lines.append(f"if {name('R', step.read)}(v{step.slot}) != {source_of(step.value)}: "
+                         f"raise GuardFailed({len(guards) - 1}, {changed})")
+        elif isinstance(step, Call):
+            args = [source_of(a) for a in step.args] + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]
+            lines.append(f"{name('C', step.function)}({', '.join(args)})")
+            changed = True
+        elif isinstance(step, Store):
+            target = place(step.source)
+            if step.kind == "array":
+                lines.append(f"{target}._array = v{step.slot}")
+            elif step.kind == "grad":
+                lines.append(f"{target}._grad = wrap(v{step.slot}, {target}.device)")
+            elif step.kind == "grad_array":
+                lines.append(f"{target}._grad._array = v{step.slot}")
+            else:
+                lines.append(f"{target}._grad = None")
+            changed = True
+    lines.append("return [" + ", ".join(f"v{s}" for s in outputs) + "]")
+    source = "def replay(A):\n" + "".join(f"    {line}\n" for line in lines)
+    exec(compile(source, "<minigrad.jit replay>", "exec"), names)          # noqa: S102 - our own generated code
+    return Program(names["replay"], source, guards, constants)

@@ -1,0 +1,110 @@
+"""Where a recording listens: the doors through which a step's arrays come into being.
+
+A step's arrays reach NumPy in three ways besides an operator on an array it
+already holds, and each is opened for the recording while it lasts:
+
+* the backend's array namespace (``xp.zeros``, ``xp.concat``, …) and its methods
+  that make arrays (``asarray``, ``adopt``, ``scatter_add``, ``erf``): each call is
+  recorded, so a replay makes a new array where eager makes one;
+* the random streams' draws (``Generator.uniform``, ``normal``, …): recorded as a
+  call to the same stream, so a replay draws the numbers eager would draw;
+* the optimizers' and schedulers' ``step`` and ``zero_grad``: recorded as one
+  Python call each, so a replay reads the learning rate, the step counts and the
+  bias corrections afresh (see ``program.Call``).
+
+Everything here is undone when the recording ends; a thread that is not recording
+goes through the wrappers unchanged.
+"""
+
+import contextlib
+
+from minigrad import random
+from minigrad.jit.record import RecordingError, Traced, current
+
+BACKEND_METHODS = ("asarray", "scatter_add", "erf")
+LOOKS = ("owns_memory", "is_view", "is_writeable")     # questions about memory: answered for the arrays underneath
+DRAWS = ("uniform", "normal", "integers", "permutation")
+
+
+class _RecordingNamespace:
+    """An array namespace whose functions are recorded while this thread records (and are NumPy's otherwise)."""
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+        self._wrapped = {}
+
+    def __getattr__(self, name):
+        found = self._wrapped.get(name)
+        if found is None:
+            real = getattr(self._namespace, name)
+            found = self._wrapped[name] = _recorded(real) if callable(real) and not isinstance(real, type) else real
+        return found
+
+
+def _recorded(real):
+    def call(*args, **kwargs):
+        recording = current()
+        if recording is None or recording.depth:
+            return real(*args, **kwargs)
+        return recording.call(real, args, kwargs)
+
+    call.__name__ = getattr(real, "__name__", "call")
+    call.__wrapped__ = real
+    return call
+
+
+def _adopt(real):
+    def adopt(array):
+        return array if isinstance(array, Traced) else real(array)
+
+    return adopt
+
+
+def _seen_through(real):
+    """``real`` asked about the plain arrays a traced one views, so eager's answer (a view? its own memory?) holds."""
+    def look(*arrays):
+        recording = current()
+        if recording is not None:
+            arrays = [recording.origin.get(a.slot, a) if isinstance(a, Traced) else a for a in arrays]
+        return real(*arrays)
+
+    return look
+
+
+@contextlib.contextmanager
+def opened(backends):
+    """Record through ``backends``' namespaces and array-making methods, and through the random streams."""
+    saved = []
+    for backend in backends:
+        if type(backend).__name__ != "NumpyBackend":
+            raise RecordingError(f"minigrad.jit records NumPy steps; this step computes on {backend.name!r}")
+        saved.append(backend)
+        backend.xp = _RecordingNamespace(type(backend).xp)
+        for name in BACKEND_METHODS:
+            setattr(backend, name, _recorded(getattr(backend, name)))
+        backend.adopt = _adopt(backend.adopt)
+        for name in LOOKS:
+            setattr(backend, name, _seen_through(getattr(backend, name)))
+    originals = {name: getattr(random.Generator, name) for name in DRAWS}
+    for name, real in originals.items():
+        setattr(random.Generator, name, _recorded_draw(real))
+    try:
+        yield
+    finally:
+        for name, real in originals.items():
+            setattr(random.Generator, name, real)
+        for backend in saved:
+            for name in ("xp", "adopt", *BACKEND_METHODS, *LOOKS):
+                vars(backend).pop(name, None)
+
+
+def _recorded_draw(real):
+    def draw(self, *args, **kwargs):
+        recording = current()
+        if recording is None or recording.depth:
+            return real(self, *args, **kwargs)
+        return recording.call(real.__get__(self), args, kwargs)      # the stream itself, bound
+
+    draw.__name__ = real.__name__
+    draw.__wrapped__ = real
+    return draw
