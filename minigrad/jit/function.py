@@ -23,8 +23,11 @@ import threading
 import warnings
 
 from minigrad.jit import guards, seams
+from minigrad.jit.arrays import arrays_of
 from minigrad.jit.program import GuardFailed, compile_program
 from minigrad.jit.record import Call, Load, Op, Recording, RecordingError, Slot, Store, Traced, active
+from minigrad.backend.devices import as_device
+from minigrad.jit.replayed import mark_replayed, replayed_node
 from minigrad.tensor import Tensor
 
 _recording_lock = threading.Lock()        # recording patches process-wide doors (seams.opened): one at a time
@@ -42,6 +45,9 @@ class _Entry:
         self.first = None          # the first recording, kept to compare with the second
         self.program = None
         self.outputs = None        # how to rebuild fn's return value from the program's output arrays
+        self.check = None          # guards.compiled_check: True while this signature's recording holds
+        self.node = None           # the graph node of replayed outputs that require grad (replayed.Replayed)
+        self.device = None         # where the outputs live
         self.eager_reason = None   # set when this signature runs eagerly for good
 
 
@@ -60,6 +66,7 @@ class JitFunction:
         self._reach = None
         self._lock = threading.RLock()
         self._warned = False
+        self._last = None                # the entry replayed last: its compiled check is tried first
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "step")
         self.__doc__ = getattr(fn, "__doc__", None)
@@ -78,6 +85,10 @@ class JitFunction:
         if os.environ.get("MINIGRAD_JIT", "1") == "0":
             return self.fn(*args, **kwargs)
         with self._lock:
+            last = self._last
+            if last is not None and last.check(args, kwargs):
+                last.calls += 1
+                return self._replay(last, args, kwargs)
             if self._reach is None:
                 self._reach = guards.discover(self.fn)
             key = guards.signature(args, kwargs, self._reach)
@@ -90,6 +101,7 @@ class JitFunction:
             if entry.eager_reason is not None:
                 return self._eager(entry.eager_reason, args, kwargs, warn=False)
             if entry.program is not None:
+                self._last = entry
                 return self._replay(entry, args, kwargs)
             if entry.calls == 1:
                 return self.fn(*args, **kwargs)
@@ -113,7 +125,8 @@ class JitFunction:
     def _replay(self, entry, args, kwargs):
         tensors = _tensor_arguments(args, kwargs)
         try:
-            arrays = entry.program.run(tensors)
+            with entry.device.backend.context():         # computed where eager computes (CuPy: the current GPU)
+                arrays = entry.program.run(tensors)
         except GuardFailed as failed:
             guard = entry.program.guards[failed.index]
             reason = f"a value read at {guard.where} changed since the recording"
@@ -122,10 +135,11 @@ class JitFunction:
                                "the step cannot be finished eagerly (move the read before any update)") from None
             return self._eager(reason, args, kwargs, warn=False)
         self.replays += 1
-        return _rebuild(entry.outputs, arrays, tensors)
+        return _rebuild(entry.outputs, arrays, entry.device, entry.node)
 
     # ------------------------------------------------------------------ recording
     def _record(self, entry, args, kwargs):
+        check = guards.compiled_check(args, kwargs, self._reach)        # made before the step changes anything
         try:
             with _recording_lock:
                 result, recording, outputs = _run_recorded(self.fn, args, kwargs, self._reach, self.strict)
@@ -149,8 +163,12 @@ class JitFunction:
             if self.strict:
                 raise JitError(f"minigrad.jit({self.__name__}): {entry.eager_reason}")
             return result
-        entry.program = compile_program(recording.steps, outputs[0], Tensor._wrap)
-        entry.outputs = outputs[1]
+        (slots, structure), kind = outputs
+        entry.program = compile_program(recording.steps, slots, Tensor._wrap, kind)
+        entry.outputs = structure
+        entry.device = _device_of(kind)
+        entry.check = check
+        entry.node = replayed_node()
         return result
 
     # ------------------------------------------------------------------ looking inside
@@ -174,6 +192,7 @@ class JitFunction:
         with self._lock:
             self._entries.clear()
             self._reach = None
+            self._last = None
 
 
 def jit(fn=None, *, strict=False, cache_size=8):
@@ -218,80 +237,82 @@ def _flatten(value):
 class _Places:
     """The tensors a recording loads from and stores into, with the array each holds at the last sync."""
 
-    def __init__(self, arguments, reach):
+    def __init__(self, arguments, reach, arrays):
         self.sources = [(("arg", i), t) for i, t in enumerate(arguments)]
         taken = {id(t) for t in arguments}
         self.sources += [(("tensor", t), t) for t in reach.tensors if id(t) not in taken]
+        self.arrays = arrays
         self.seen = {}
 
     def load(self, recording):
         """Trace every array the step starts from (again after a replayed Python call, which may have changed them)."""
+        arrays = self.arrays
         for source, t in self.sources:
-            t._array = _load(recording, source, t._array, grad=False)
+            t._array = arrays.trace(recording, t._array)
+            recording.steps.append(Load(source, False, _slot_of(arrays, t._array)))
             grad = t._grad
             if grad is not None:
-                grad._array = _load(recording, source, grad._array, grad=True)
+                grad._array = arrays.trace(recording, grad._array)
+                recording.steps.append(Load(source, True, _slot_of(arrays, grad._array)))
             self.seen[id(t)] = (t._array, grad, None if grad is None else grad._array)
 
     def store(self, recording):
         """Write down what the step changed about the tensors since the last sync."""
+        arrays = self.arrays
         for source, t in self.sources:
             array, grad, grad_array = self.seen[id(t)]
             if t._array is not array:
-                recording.steps.append(Store(source, "array", _slot_of(t._array)))
+                recording.steps.append(Store(source, "array", _slot_of(arrays, t._array)))
             if t._grad is None:
                 if grad is not None:
                     recording.steps.append(Store(source, "no_grad", None))
             elif t._grad is not grad:
                 if t._grad.grad_fn is not None or t._grad._requires_grad:
                     raise RecordingError("the step leaves a gradient that is part of a graph (create_graph=True)")
-                recording.steps.append(Store(source, "grad", _slot_of(t._grad._array)))
+                recording.steps.append(Store(source, "grad", _slot_of(arrays, t._grad._array)))
             elif t._grad._array is not grad_array:
-                recording.steps.append(Store(source, "grad_array", _slot_of(t._grad._array)))
+                recording.steps.append(Store(source, "grad_array", _slot_of(arrays, t._grad._array)))
             self.seen[id(t)] = (t._array, t._grad, None if t._grad is None else t._grad._array)
 
     def restore(self, recording):
         """Give every tensor back plain arrays (those the traced ones view)."""
         for _, t in self.sources:
-            t._array = _plain(recording, t._array)
+            t._array = self.arrays.plain(recording, t._array)
             if t._grad is not None:
-                t._grad._array = _plain(recording, t._grad._array)
+                t._grad._array = self.arrays.plain(recording, t._grad._array)
 
 
-def _load(recording, source, array, grad):
-    plain = _plain(recording, array)
-    traced = recording.trace(plain)
-    recording.steps.append(Load(source, grad, traced.slot))
-    return traced
-
-
-def _plain(recording, array):
-    if isinstance(array, Traced):
-        return recording.origin[array.slot] if array.slot is not None else array.view(type(array).__base__)
-    return array
-
-
-def _slot_of(array):
-    if not isinstance(array, Traced) or array.slot is None:
+def _slot_of(arrays, array):
+    inner = arrays.inner(array) if arrays.wraps else array
+    if not isinstance(inner, Traced) or inner.slot is None:
         raise RecordingError("the step gives a tensor an array the recording did not make")
-    return array.slot
+    return inner.slot
+
+
+def _the_arrays(sources):
+    """The one kind of array the step's tensors hold (a step on two devices is not recorded)."""
+    backends = {id(t.device.backend): t.device.backend for _, t in sources}
+    if len(backends) != 1:
+        raise RecordingError(f"the step's tensors are on {len(backends)} devices; a recording has one")
+    return arrays_of(next(iter(backends.values())))
 
 
 def _run_recorded(fn, args, kwargs, reach, strict):
     """Run ``fn`` once, recording it; returns its result, the recording and ``(output slots, output structure)``."""
     recording = Recording(strict)
-    places = _Places(_tensor_arguments(args, kwargs), reach)
-    backends = {id(t.device.backend): t.device.backend for _, t in places.sources}
+    arguments = _tensor_arguments(args, kwargs)
+    sources = [(None, t) for t in arguments] + [(None, t) for t in reach.tensors]
+    places = _Places(arguments, reach, _the_arrays(sources))
     patched = _python_calls(reach, recording, places)
     result, outputs = None, None
     try:
-        with seams.opened(backends.values()):
-            active.recording = recording
+        active.recording = recording
+        with seams.opened(places.arrays):
             places.load(recording)
             result = fn(*args, **kwargs)
             try:
                 places.store(recording)
-                outputs = _outputs(result, recording)
+                outputs = _outputs(result, places.arrays)
                 recording.check_constants()
             except RecordingError as error:
                 recording.fail(error)
@@ -299,10 +320,10 @@ def _run_recorded(fn, args, kwargs, reach, strict):
         active.recording = None
         _unpatch(patched)
         places.restore(recording)
-        _plain_outputs(result, recording)
+        _plain_outputs(result, recording, places.arrays)
     if recording.failure is not None:
         raise _RanToo(str(recording.failure), result) from recording.failure
-    return result, recording, outputs
+    return result, recording, (outputs, places.arrays)
 
 
 def _python_calls(reach, recording, places):
@@ -348,16 +369,13 @@ def _replayed_call(real, name, recording, places):
     return call
 
 
-def _outputs(result, recording):
+def _outputs(result, arrays):
     """The output slots and a structure telling ``_rebuild`` where each goes."""
     slots = []
 
     def walk(value):
         if isinstance(value, Tensor):
-            array = value._array
-            if not isinstance(array, Traced) or array.slot is None:
-                raise RecordingError("the step returns a tensor whose array the recording did not make")
-            slots.append(array.slot)
+            slots.append(_slot_of(arrays, value._array))
             return ("tensor", len(slots) - 1, value.requires_grad)
         if isinstance(value, (list, tuple)):
             return (type(value), [walk(v) for v in value])
@@ -371,37 +389,33 @@ def _outputs(result, recording):
     return slots, walk(result)
 
 
-def _plain_outputs(result, recording):
+def _plain_outputs(result, recording, arrays):
     for value in _flatten(result if isinstance(result, (list, tuple, dict)) else [result]):
         if isinstance(value, Tensor):
-            value._array = _plain(recording, value._array)
+            value._array = arrays.plain(recording, value._array)
 
 
-def _rebuild(structure, arrays, tensors):
+def _rebuild(structure, arrays, device, node):
     kind = structure[0]
     if kind == "tensor":
         _, index, requires_grad = structure
-        device = tensors[0].device if tensors else None
-        return _replayed_tensor(arrays[index], device, requires_grad)
+        t = Tensor._wrap(arrays[index], device)
+        return mark_replayed(t, node) if requires_grad else t
     if kind == "value":
         return structure[1]
     if kind is dict:
-        return {k: _rebuild(v, arrays, tensors) for k, v in structure[1].items()}
-    return kind(_rebuild(v, arrays, tensors) for v in structure[1])
+        return {k: _rebuild(v, arrays, device, node) for k, v in structure[1].items()}
+    return kind(_rebuild(v, arrays, device, node) for v in structure[1])
 
 
-def _replayed_tensor(array, device, requires_grad):
-    from minigrad.backend.devices import as_device
-    t = Tensor._wrap(array, device or as_device("cpu"))
-    if requires_grad:
-        from minigrad.jit.replayed import mark_replayed
-        t = mark_replayed(t)
-    return t
+def _device_of(arrays):
+    name = arrays.backend.name
+    return as_device(name)
 
 
 def _difference(first, second):
     """Where two recordings of one signature differ (None when they agree step for step)."""
-    (a, a_out), (b, b_out) = first, second
+    (a, (a_out, _)), (b, (b_out, _)) = first, second
     if a_out != b_out:
         return "the step returns different things"
     if len(a.steps) != len(b.steps):

@@ -129,3 +129,58 @@ def signature(args, kwargs, reach):
         tuple((id(o._storage), tuple(id(f) for flats in o._storage._flats.values() for f in flats),
                len(o.param_groups)) for o in reach.optimizers),
     )
+
+
+def compiled_check(args, kwargs, reach):
+    """A function ``check(args, kwargs)`` that is True exactly when ``signature`` gives today's key again.
+
+    The same conditions as ``signature``, written out as one generated expression over the objects themselves
+    (``T0._array is K3 and …``), so a replay asks them in a few microseconds instead of building the key.
+    """
+    names, terms = {"state": grad_mode.state}, []
+
+    def name(prefix, value):
+        key = f"{prefix}{len(names)}"
+        names[key] = value
+        return key
+
+    terms.append(f"len(args) == {len(args)} and not kwargs" if not kwargs else "False")
+    for i, value in enumerate(args):
+        terms.extend(_argument_terms(f"args[{i}]", value, name))
+    state = grad_mode.state
+    terms.append(f"state.grad_enabled is {state.grad_enabled} and state.anomaly is {state.anomaly}")
+    for module in reach.submodules:
+        m = name("M", vars(module))
+        terms.append(f"{m}['training'] is {module.training}")
+        terms.extend(f"not {m}[{table!r}]" if not vars(module)[table] else f"{m}[{table!r}]" for table in HOOK_TABLES)
+    for t in reach.tensors:
+        n = name("T", t)
+        terms.append(f"{n}._array is {name('K', t._array)} and {n}._requires_grad is {t._requires_grad} and "
+                     f"({n}._grad is None) is {t._grad is None} and "
+                     f"bool({n}._hooks) is {bool(t._hooks)} and bool({n}._post_accumulate_hooks) is "
+                     f"{bool(t._post_accumulate_hooks)}")
+    for o in reach.optimizers:
+        n = name("O", o)
+        terms.append(f"{n}._storage is {name('K', o._storage)} and len({n}.param_groups) == {len(o.param_groups)}")
+        for index, flats in o._storage._flats.items():
+            terms.append(f"{n}._storage._flats.get({index}) is {name('K', flats)}")
+        terms.append(f"len({n}._storage._flats) == {len(o._storage._flats)}")
+    source = "def check(args, kwargs):\n    return (" + "\n            and ".join(terms) + ")\n"
+    exec(compile(source, "<minigrad.jit guard>", "exec"), names)       # noqa: S102 - our own generated code
+    return names["check"]
+
+
+def _argument_terms(where, value, name):
+    if isinstance(value, Tensor):
+        return [f"{where}.__class__ is {name('C', type(value))} and {where}._array.shape == {value.shape!r} and "
+                f"{where}._array.dtype == {name('D', value._array.dtype)} and {where}.device == "
+                f"{name('V', value.device)} and {where}._requires_grad is {value._requires_grad}"]
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return [f"{where}.__class__ is {type(value).__name__ if value is not None else 'type(None)'} and "
+                f"{where} == {name('N', value)}"]
+    if isinstance(value, (list, tuple)):
+        terms = [f"{where}.__class__ is {type(value).__name__} and len({where}) == {len(value)}"]
+        for i, v in enumerate(value):
+            terms.extend(_argument_terms(f"{where}[{i}]", v, name))
+        return terms
+    return [f"{where} is {name('X', value)}"]

@@ -18,7 +18,7 @@ shows.
 
 import numpy as np
 
-from minigrad.jit.record import Call, Guard, Load, Op, Slot, Store
+from minigrad.jit.record import Call, Guard, Load, Op, OuterSlot, Slot, Store
 
 
 class GuardFailed(Exception):
@@ -135,10 +135,16 @@ def _cone(slot, made, seen=None):
     return seen
 
 
-def compile_program(steps, outputs, wrap):
+def compile_program(steps, outputs, wrap, arrays):
     """The replay function of ``steps``; ``outputs`` are the slots the step returned; ``wrap(array, device)``
-    makes a gradient tensor (``Tensor._wrap``)."""
-    names = {"GuardFailed": GuardFailed, "asarray": np.asarray, "wrap": wrap}
+    makes a gradient tensor (``Tensor._wrap``); ``arrays`` (``arrays.NumpyArrays`` or ``StrictArrays``) says
+    whether a tensor's array is the NumPy array or wraps it (then ``outer`` wraps a result as the device does)."""
+    names = {"GuardFailed": GuardFailed, "asarray": np.asarray, "wrap": wrap, "outer": arrays.outer}
+    inner = "._array" if arrays.wraps else ""
+
+    def outer(value):
+        return f"outer({value})" if arrays.wraps else value
+
     counters = {}
     by_id = {}
 
@@ -154,6 +160,8 @@ def compile_program(steps, outputs, wrap):
     constants = []
 
     def source_of(spec):
+        if isinstance(spec, OuterSlot):
+            return f"outer(v{spec.index})"
         if isinstance(spec, Slot):
             return repr(spec)
         if isinstance(spec, list):
@@ -177,7 +185,7 @@ def compile_program(steps, outputs, wrap):
     for step in steps:
         if isinstance(step, Load):
             live.add(step.slot)
-            lines.append(f"v{step.slot} = {place(step.source)}{'._grad' if step.grad else ''}._array")
+            lines.append(f"v{step.slot} = {place(step.source)}{'._grad' if step.grad else ''}._array{inner}")
         elif isinstance(step, Op):
             call = name("F", step.function) + "(" + ", ".join(
                 [source_of(a) for a in step.args] + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
@@ -201,16 +209,17 @@ def compile_program(steps, outputs, wrap):
             changed = True
         elif isinstance(step, Store):
             target = place(step.source)
+            value = outer(f"v{step.slot}")
             if step.kind == "array":
-                lines.append(f"{target}._array = v{step.slot}")
+                lines.append(f"{target}._array = {value}")
             elif step.kind == "grad":
-                lines.append(f"{target}._grad = wrap(v{step.slot}, {target}.device)")
+                lines.append(f"{target}._grad = wrap({value}, {target}.device)")
             elif step.kind == "grad_array":
-                lines.append(f"{target}._grad._array = v{step.slot}")
+                lines.append(f"{target}._grad._array = {value}")
             else:
                 lines.append(f"{target}._grad = None")
             changed = True
-    lines.append("return [" + ", ".join(f"v{s}" for s in outputs) + "]")
+    lines.append("return [" + ", ".join(outer(f"v{s}") for s in outputs) + "]")
     source = "def replay(A):\n" + "".join(f"    {line}\n" for line in lines)
     exec(compile(source, "<minigrad.jit replay>", "exec"), names)          # noqa: S102 - our own generated code
     return Program(names["replay"], source, guards, constants)

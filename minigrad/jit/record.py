@@ -51,6 +51,32 @@ class Slot:
         return f"v{self.index}"
 
 
+class OuterSlot(Slot):
+    """A traced array passed to a call as a strict device's array around it (``outer(v)`` on replay)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"outer(v{self.index})"
+
+
+class InnerOf:
+    """``function`` returning a strict device's array; replayed, it gives the NumPy array inside."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)._array
+
+    def __eq__(self, other):
+        return type(other) is InnerOf and other.function == self.function
+
+    __hash__ = None
+
+
 class Op:
     """One recorded call: ``outputs = function(*args, **kwargs)``, with ``Slot``s standing for traced arrays.
 
@@ -135,6 +161,7 @@ class Recording:
         self.depth = 0              # > 0 while a recorded call runs: what it does inside is its own business
         self.constants = []         # plain arrays the step used as they were (checked unchanged at the end)
         self.origin = {}            # slot -> the plain array the traced one views
+        self.outer_type = None      # a strict device's array type (its arrays wrap NumPy's), when recording on one
 
     # ------------------------------------------------------------------ slots
     def new_slot(self):
@@ -175,6 +202,10 @@ class Recording:
 
     def finish(self, function, arg_spec, kwarg_spec, result, writes=()):
         written = tuple(target.slot for target in writes)
+        if self.outer_type is not None and isinstance(result, self.outer_type):     # made by a strict device
+            result._array = self.trace(result._array)
+            self.steps.append(Op(InnerOf(function), arg_spec, kwarg_spec, result._array.slot, writes=written))
+            return result
         if isinstance(result, np.ndarray):
             for target in writes:                          # an in-place call returns the array it wrote into
                 if np.ndarray.view(target, np.ndarray).__array_interface__ == result.__array_interface__:
@@ -215,6 +246,11 @@ class Recording:
                 base = base.base if isinstance(base, np.ndarray) else None
             self.constants.append((value, value.copy()))
             return value
+        if self.outer_type is not None and isinstance(value, self.outer_type):
+            inner = value._array
+            if isinstance(inner, Traced):
+                return OuterSlot(self.describe(inner).index)
+            return value
         if isinstance(value, (list, tuple)):
             described = [self.describe(v) for v in value]
             return described if isinstance(value, list) else tuple(described)
@@ -241,6 +277,18 @@ class Recording:
         else:
             self.steps.append(Guard(read, traced.slot, value, where))
         return value
+
+    def copies_to_host(self):
+        """A strict device's array copied to the host inside the step (``.item()``, ``.numpy()``): not replayable."""
+        if self.depth:
+            return
+        where, by_user = _reader()
+        if by_user:
+            self.fail(ReadInStep(f"{where}: the step reads a tensor's value into Python; a recording cannot replay "
+                                 "a decision made on a value. Read it after the step, outside the jitted function "
+                                 "(the step can return the tensor)."))
+        else:
+            self.fail(RecordingError(f"{where}: the step copies an array to the host"))
 
     def fail(self, error):
         """Something cannot be recorded: raise it (strict), or note it and let the step run on unrecorded."""
@@ -292,7 +340,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 def _reader():
     """Where a read happens, and whether the user's code asked for it (only ``tensor.py`` in between)."""
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     inside = []
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)

@@ -1,6 +1,7 @@
 """Outputs of a replay that required a gradient: they carry a node whose backward explains why there is none."""
 
 from minigrad.autograd.function import Function
+from minigrad.creation import zeros
 
 
 class Replayed(Function):
@@ -16,6 +17,12 @@ class Replayed(Function):
                            "call backward() inside the jitted function, or run it without minigrad.jit")
 
 
-def mark_replayed(t):
-    t.requires_grad = True
-    return Replayed.apply(t)
+def replayed_node():
+    """One ``Replayed`` node, made once per recording and shared by the outputs of all its replays."""
+    return Replayed.apply(zeros(1, requires_grad=True)).grad_fn
+
+
+def mark_replayed(t, node):
+    """``t`` as an output of ``node``: it requires grad, and backward through it raises."""
+    t._set_history(node, 0)
+    return t

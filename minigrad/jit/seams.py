@@ -19,25 +19,30 @@ goes through the wrappers unchanged.
 import contextlib
 
 from minigrad import random
-from minigrad.jit.record import RecordingError, Traced, current
+from minigrad.jit.record import Traced, current
 
 BACKEND_METHODS = ("asarray", "scatter_add", "erf")
+# a strict device computes through NumPy on the arrays inside its own; only what it makes from nothing is recorded
+CREATION = ("arange", "empty", "eye", "full", "linspace", "ones", "zeros", "empty_like", "full_like", "ones_like",
+            "zeros_like", "asarray", "from_dlpack")
 LOOKS = ("owns_memory", "is_view", "is_writeable")     # questions about memory: answered for the arrays underneath
 DRAWS = ("uniform", "normal", "integers", "permutation")
 
 
 class _RecordingNamespace:
-    """An array namespace whose functions are recorded while this thread records (and are NumPy's otherwise)."""
+    """An array namespace whose functions (or the ``only`` ones) are recorded while this thread records."""
 
-    def __init__(self, namespace):
+    def __init__(self, namespace, only=None):
         self._namespace = namespace
+        self._only = only
         self._wrapped = {}
 
     def __getattr__(self, name):
         found = self._wrapped.get(name)
         if found is None:
             real = getattr(self._namespace, name)
-            found = self._wrapped[name] = _recorded(real) if callable(real) and not isinstance(real, type) else real
+            recorded = callable(real) and not isinstance(real, type) and (self._only is None or name in self._only)
+            found = self._wrapped[name] = _recorded(real) if recorded else real
         return found
 
 
@@ -60,31 +65,44 @@ def _adopt(real):
     return adopt
 
 
-def _seen_through(real):
+def _seen_through(real, kind):
     """``real`` asked about the plain arrays a traced one views, so eager's answer (a view? its own memory?) holds."""
     def look(*arrays):
         recording = current()
-        if recording is not None:
-            arrays = [recording.origin.get(a.slot, a) if isinstance(a, Traced) else a for a in arrays]
-        return real(*arrays)
+        if recording is None:
+            return real(*arrays)
+        if not kind.wraps:
+            return real(*[recording.origin.get(a.slot, a) if isinstance(a, Traced) else a for a in arrays])
+        traced = [(a, a._array) for a in arrays if isinstance(a._array, Traced)]
+        for a, inner in traced:                        # a strict array: shown its plain inside for the question
+            a._array = recording.origin.get(inner.slot, inner)
+        try:
+            return real(*arrays)
+        finally:
+            for a, inner in traced:
+                a._array = inner
 
     return look
 
 
 @contextlib.contextmanager
-def opened(backends):
-    """Record through ``backends``' namespaces and array-making methods, and through the random streams."""
-    saved = []
-    for backend in backends:
-        if type(backend).__name__ != "NumpyBackend":
-            raise RecordingError(f"minigrad.jit records NumPy steps; this step computes on {backend.name!r}")
-        saved.append(backend)
+def opened(arrays):
+    """Record through the backend's namespace and array-making methods, and through the random streams."""
+    backend = arrays.backend
+    recording = current()
+    touched = ("xp", "adopt", "to_host", *BACKEND_METHODS, *LOOKS)
+    own = {name: vars(backend)[name] for name in touched if name in vars(backend)}    # the instance's own, if any
+    if arrays.wraps:
+        recording.outer_type = type(backend.xp.asarray(0))
+        backend.xp = _RecordingNamespace(backend.xp, only=CREATION)
+        backend.to_host = _host_copy(backend.to_host)
+    else:
         backend.xp = _RecordingNamespace(type(backend).xp)
         for name in BACKEND_METHODS:
             setattr(backend, name, _recorded(getattr(backend, name)))
         backend.adopt = _adopt(backend.adopt)
-        for name in LOOKS:
-            setattr(backend, name, _seen_through(getattr(backend, name)))
+    for name in LOOKS:
+        setattr(backend, name, _seen_through(getattr(backend, name), arrays))
     originals = {name: getattr(random.Generator, name) for name in DRAWS}
     for name, real in originals.items():
         setattr(random.Generator, name, _recorded_draw(real))
@@ -93,9 +111,19 @@ def opened(backends):
     finally:
         for name, real in originals.items():
             setattr(random.Generator, name, real)
-        for backend in saved:
-            for name in ("xp", "adopt", *BACKEND_METHODS, *LOOKS):
-                vars(backend).pop(name, None)
+        for name in touched:
+            vars(backend).pop(name, None)
+        vars(backend).update(own)
+
+
+def _host_copy(real):
+    def to_host(array):
+        recording = current()
+        if recording is not None and isinstance(getattr(array, "_array", None), Traced):
+            recording.copies_to_host()
+        return real(array)
+
+    return to_host
 
 
 def _recorded_draw(real):

@@ -3,7 +3,9 @@
 Each test builds the same model twice from one seed, trains one copy eagerly and
 one through ``minigrad.jit(strict=True)`` (strict: a fallback to eager raises, so no
 test passes by running eagerly), and compares every loss, parameter, gradient and
-optimizer state bit for bit. The JIT records NumPy steps: these run on the CPU.
+optimizer state bit for bit. The JIT records NumPy steps: on the CPU, and on the strict
+devices through the NumPy arrays inside theirs (the tests without a device run on the
+suite's default device).
 """
 
 import threading
@@ -42,12 +44,13 @@ def _data(dtype, batch=16, steps=STEPS, seed=1):
 class Setup:
     """A small classifier with dropout, its optimizer, a scheduler, and the step as a user writes it."""
 
-    def __init__(self, make_optimizer, dtype, scheduler=None, inside=False, dropout=0.2, seed=0):
+    def __init__(self, make_optimizer, dtype, scheduler=None, inside=False, dropout=0.2, seed=0, device=None):
         minigrad.manual_seed(seed)
         self.model = nn.Sequential(nn.Linear(5, 12), nn.Tanh(), nn.Dropout(dropout), nn.Linear(12, 3))
         if dtype == "float64":
             self.model = self.model.double()
-        self.model.to("cpu")
+        self.device = str(minigrad.get_default_device()) if device is None else device    # the suite's, by default
+        self.model.to(self.device)
         self.optimizer = make_optimizer(self.model.parameters())
         self.scheduler = scheduler(self.optimizer) if scheduler else None
         self.inside = inside
@@ -62,9 +65,9 @@ class Setup:
         return loss.detach()
 
     def state(self):
-        params = [p.detach().numpy().copy() for p in self.model.parameters()]
-        grads = [None if p.grad is None else p.grad.numpy().copy() for p in self.model.parameters()]
-        opt = [{k: (v.numpy().copy() if hasattr(v, "numpy") else v) for k, v in s.items()}
+        params = [p.detach().cpu().numpy().copy() for p in self.model.parameters()]
+        grads = [None if p.grad is None else p.grad.cpu().numpy().copy() for p in self.model.parameters()]
+        opt = [{k: (v.cpu().numpy().copy() if hasattr(v, "numpy") else v) for k, v in s.items()}
                for s in self.optimizer.state.values()]
         return params, grads, opt, [g["lr"] for g in self.optimizer.param_groups]
 
@@ -73,8 +76,8 @@ def _train(setup, step, dtype, plateau=False, steps=STEPS):
     x, y = _data(dtype, steps=steps)
     losses = []
     for i in range(steps):
-        loss = step(minigrad.tensor(x[i], device="cpu"), minigrad.tensor(y[i], device="cpu"))
-        losses.append(loss.numpy().copy())
+        loss = step(minigrad.tensor(x[i], device=setup.device), minigrad.tensor(y[i], device=setup.device))
+        losses.append(loss.cpu().numpy().copy())
         if setup.scheduler is not None and not setup.inside:
             setup.scheduler.step(float(loss)) if plateau else setup.scheduler.step()
     return losses
@@ -96,10 +99,10 @@ def _same(a, b):
         assert a == b
 
 
-def _compare(make_optimizer, dtype, scheduler=None, inside=False, plateau=False):
-    eager = Setup(make_optimizer, dtype, scheduler, inside)
+def _compare(make_optimizer, dtype, scheduler=None, inside=False, plateau=False, device="cpu"):
+    eager = Setup(make_optimizer, dtype, scheduler, inside, device=device)
     eager_losses = _train(eager, eager.step, dtype, plateau)
-    jitted = Setup(make_optimizer, dtype, scheduler, inside)
+    jitted = Setup(make_optimizer, dtype, scheduler, inside, device=device)
     step = minigrad.jit(jitted.step, strict=True)
     jit_losses = _train(jitted, step, dtype, plateau)
     assert step.replays >= 50, step.explain()
@@ -108,12 +111,18 @@ def _compare(make_optimizer, dtype, scheduler=None, inside=False, plateau=False)
     return step
 
 
+# The CPU, and the strict device that plays a GPU: its arrays wrap NumPy's, and the recording traces those.
+RECORDED_DEVICES = ["cpu", "strict:1"]
+
+
+@pytest.mark.parametrize("device", RECORDED_DEVICES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_replayed_training_equals_eager_bit_for_bit(name, dtype):
-    _compare(OPTIMIZERS[name], dtype)
+def test_replayed_training_equals_eager_bit_for_bit(name, dtype, device):
+    _compare(OPTIMIZERS[name], dtype, device=device)
 
 
+@pytest.mark.parametrize("device", RECORDED_DEVICES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("schedule, inside, plateau", [
     (lambda o: optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5), False, False),
@@ -121,10 +130,10 @@ def test_replayed_training_equals_eager_bit_for_bit(name, dtype):
     (lambda o: optim.lr_scheduler.CosineAnnealingLR(o, T_max=20), True, False),
     (lambda o: optim.lr_scheduler.ReduceLROnPlateau(o, patience=2, factor=0.5), False, True),
 ], ids=["steplr-outside", "onecycle-inside", "cosine-inside", "plateau-outside"])
-def test_schedules_change_the_replayed_rate(schedule, inside, plateau, dtype):
+def test_schedules_change_the_replayed_rate(schedule, inside, plateau, dtype, device):
     """The rate, and OneCycleLR's momentum/betas, are read afresh on every replay, from outside or inside."""
     make = OPTIMIZERS["adam"] if not inside else (lambda p: optim.SGD(p, lr=0.05, momentum=0.9))
-    step = _compare(make, dtype, schedule, inside, plateau)
+    step = _compare(make, dtype, schedule, inside, plateau, device=device)
     assert step.recordings == 2
 
 
@@ -137,7 +146,7 @@ def test_a_changed_batch_size_records_again_and_replays_both():
         n = 16 if i % 3 else 9                   # every third batch smaller, as an epoch's last
         a = step(minigrad.tensor(x[i][:n]), minigrad.tensor(y[i][:n]))
         b = eager.step(minigrad.tensor(x[i][:n]), minigrad.tensor(y[i][:n]))
-        _same(a.numpy(), b.numpy())
+        _same(a.cpu().numpy(), b.cpu().numpy())
     _same(setup.state(), eager.state())
     assert step.recordings == 4 and step.replays > 15
 
@@ -152,7 +161,7 @@ def test_what_the_recording_depends_on_changing_never_replays_a_stale_recording(
         if change == "load_state_dict":
             s.optimizer.load_state_dict(s.optimizer.state_dict())
         elif change == "to":
-            s.model.to("cpu", dtype=minigrad.float64)
+            s.model.double()
         elif change == "eval":
             s.model.eval()
         elif change == "hook":
@@ -170,9 +179,9 @@ def test_what_the_recording_depends_on_changing_never_replays_a_stale_recording(
         if change == "no_grad" and i >= 12:
             with minigrad.no_grad():
                 a, b = setup.model(xi), eager.model(xi)
-            _same(a.numpy(), b.numpy())
+            _same(a.cpu().numpy(), b.cpu().numpy())
             continue
-        _same(step(xi, yi).numpy(), eager.step(xi, yi).numpy())
+        _same(step(xi, yi).cpu().numpy(), eager.step(xi, yi).cpu().numpy())
     before = step.replays
     _same(setup.state()[0], eager.state()[0])
     assert before > 5 and step.recordings >= 2
@@ -205,18 +214,19 @@ def test_a_read_in_the_users_step_names_its_line():
 
 def test_a_value_check_inside_minigrad_is_a_guard_that_raises_as_eager():
     """cross_entropy checks its targets on the CPU: the replay re-reads the check before it changes anything, and a
-    bad target runs the step eagerly, which raises as eager does (``strict=True`` would raise JitError instead)."""
-    setup = Setup(OPTIMIZERS["sgd"], "float32")
+    bad target runs the step eagerly, which raises as eager does (``strict=True`` would raise JitError instead).
+    On the CPU: a device that is not the CPU checks no values (reading them would cost a copy to the host)."""
+    setup = Setup(OPTIMIZERS["sgd"], "float32", device="cpu")
     step = minigrad.jit(setup.step)
     x, y = _data("float32")
     for i in range(6):
-        step(minigrad.tensor(x[i]), minigrad.tensor(y[i]))
+        step(minigrad.tensor(x[i], device="cpu"), minigrad.tensor(y[i], device="cpu"))
     assert step.replays == 2
     bad = y[5].copy()
     bad[3] = 7
     before = setup.state()
     with pytest.raises(IndexError, match="target 7 is out of bounds for 3 classes"):
-        step(minigrad.tensor(x[5]), minigrad.tensor(bad))          # checked before the replay changes anything
+        step(minigrad.tensor(x[5], device="cpu"), minigrad.tensor(bad, device="cpu"))   # checked before any change
     _same(setup.state()[0], before[0])
     assert step.fallbacks and "changed since the recording" in step.fallbacks[0]
 
@@ -235,9 +245,9 @@ def test_outputs_belong_to_the_caller_and_have_no_graph():
     jitted = minigrad.jit(step, strict=True)
     x, y = _data("float32")
     outs = [jitted(minigrad.tensor(x[i]), minigrad.tensor(y[i])) for i in range(8)]
-    kept = [o[0].detach().numpy().copy() for o in outs]
+    kept = [o[0].detach().cpu().numpy().copy() for o in outs]
     assert len({float(k) for k in kept}) == 8                     # no replay overwrote an earlier output
-    assert [o[0].detach().numpy().copy() for o in outs] == kept
+    assert [o[0].detach().cpu().numpy().copy() for o in outs] == kept
     assert jitted.replays == 4
     with pytest.raises(RuntimeError, match="replay of a minigrad.jit step"):
         outs[-1][0].backward()
