@@ -29,7 +29,10 @@ import minigrad  # noqa: E402
 from minigrad import accel, optim  # noqa: E402
 
 QUICK = "--quick" in sys.argv
-REPEATS = {"W1": 300, "W2": 40, "W3": 500} if not QUICK else {"W1": 30, "W2": 5, "W3": 50}
+# The floors each ratio to the hand-written NumPy step must hold: eager minigrad (NumPy alone) and the same
+# step under minigrad.jit. Medians of interleaved runs; run.py prints each beside its floor and says which hold.
+FLOORS = {"minigrad": {"W1": 2.1, "W2": 1.0, "W3": 5.0}, "minigrad+jit": {"W1": 1.2, "W2": 1.0, "W3": 1.5}}
+REPEATS = {"W1": 300, "W2": 40, "W3": 500} if not QUICK else {"W1": 30, "W2": 6, "W3": 50}
 MEMORY_STEPS = 3 if QUICK else 20
 CHECK_STEPS = 5
 
@@ -92,6 +95,12 @@ def bench_workload(name, kinds):
     return row
 
 
+def floors(name, row):
+    """{kind: (median ratio, floor, holds)} for the kinds with a floor on this workload."""
+    return {kind: (row[kind]["ratio"], limits[name], row[kind]["ratio"] <= limits[name])
+            for kind, limits in FLOORS.items() if name in limits and kind in row}
+
+
 def memory_growth(steps=(100, 2000)):
     """Resident memory of one minigrad W1 process at step 100 and at step 2,000."""
     from workloads import WORKLOADS as W
@@ -116,11 +125,11 @@ def main():
     selected = ["W1", "W2", "W3"]  # W4 is for the GPU (benchmarks/gpu.py)
     if "--workloads" in sys.argv:
         selected = sys.argv[sys.argv.index("--workloads") + 1].split(",")
-    kinds = (["minigrad"] + (["minigrad+fused"] if have_fused_kernels() else []) + ["numpy"]
+    kinds = (["minigrad"] + (["minigrad+fused"] if have_fused_kernels() else []) + ["minigrad+jit", "numpy"]
              + (["torch"] if have_torch() else []))
-    print(f"{' vs '.join(kinds)} (minigrad: NumPy alone; minigrad+fused: Numba kernels where they pay; numpy: the "
-          f"tight hand-written limit): median step time (interquartile spread), ratio to numpy, peak memory of a "
-          f"{MEMORY_STEPS}-step process")
+    print(f"{' vs '.join(kinds)} (minigrad: NumPy alone; minigrad+fused: Numba kernels where they pay; minigrad+jit: "
+          f"the step under minigrad.jit, replayed; numpy: the tight hand-written limit): median step time "
+          f"(interquartile spread), ratio to numpy, peak memory of a {MEMORY_STEPS}-step process")
     rows = []
     for name in selected:
         row = bench_workload(name, kinds)
@@ -130,6 +139,9 @@ def main():
         losses = row[f"losses_after_{CHECK_STEPS}_steps"]
         print(f"{name}: {cells}")
         print(f"    loss after {CHECK_STEPS} steps: " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
+        row["floors"] = floors(name, row)
+        print("    floors: " + "; ".join(f"{kind} {ratio:.2f}x (floor {floor:.1f}x) {'holds' if ok else 'MISSED'}"
+                                        for kind, (ratio, floor, ok) in row["floors"].items()))
     growth = memory_growth((100, 300) if QUICK else (100, 2000))
     (a, ma), (b, mb) = sorted(growth.items())
     print(f"memory of a W1 run: {ma:.1f} MB at step {a}, {mb:.1f} MB at step {b} ({mb - ma:+.1f} MB)")

@@ -119,6 +119,12 @@ def add_optimizer_arguments(parser, default="adam", help="the update rule"):  # 
     parser.add_argument("--weight-decay", type=non_negative_float, default=0.0, help="L2 penalty (decoupled for adamw)")
 
 
+def add_jit_argument(parser):
+    """--jit: the trainer's step recorded once and replayed (train, compare, sweep)."""
+    parser.add_argument("--jit", action="store_true",
+                        help="record the training step once and replay it (minigrad.jit; same results, faster)")
+
+
 def add_training_arguments(parser, epochs=150):
     """The options of a training run's course (train, compare)."""
     parser.add_argument("--lr", type=positive_float, default=None,
@@ -191,7 +197,7 @@ def config_from(args, **overrides):
         check_data_size(samples, args.hidden)
     values = dict(dataset=args.dataset, n_samples=samples, hidden=args.hidden, activation=args.activation,
                   batch_size=args.batch_size, device=getattr(args, "device", "cpu"), seed=getattr(args, "seed", 0))
-    for option in ("optimizer", "lr", "schedule", "epochs", "weight_decay", "clip_grad"):
+    for option in ("optimizer", "lr", "schedule", "epochs", "weight_decay", "clip_grad", "jit"):
         if hasattr(args, option):                        # a command that does not offer it keeps the default
             values[option] = getattr(args, option)
     values.update(overrides)

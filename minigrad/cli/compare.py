@@ -14,7 +14,7 @@ import math
 import os
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
+    UsageError, add_data_arguments, add_jit_argument, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
     add_training_arguments, check_tensorboard, config_from, draws_figures, float_list, name_list, output_folder, pct,
     positive_number, tensorboard_writer,
 )
@@ -37,6 +37,7 @@ def add_arguments(parser):
     add_optimizer_arguments(parser, default=None, help="with --lrs: the optimizer whose learning rates are compared "
                                                        "(default adam)")
     add_training_arguments(parser, epochs=30)
+    add_jit_argument(parser)
     parser.set_defaults(schedule="constant")
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)), default=None,
                         help=f"comma-separated optimizers (default {DEFAULT_OPTIMIZERS})")

@@ -19,7 +19,8 @@ import signal
 import sys
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_output_arguments, at_least, at_least_one, config_from, draws_figures, float_list,
+    UsageError, add_data_arguments, add_jit_argument, add_output_arguments, at_least, at_least_one, config_from,
+    draws_figures, float_list,
     handling, name_list, output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
@@ -32,6 +33,7 @@ DEFAULT_LRS = ",".join(f"{10 ** (k / 2):.3g}" for k in range(-10, 3))       # 1e
 
 def add_arguments(parser):
     add_data_arguments(parser, seed=False, device=False)
+    add_jit_argument(parser)
     parser.add_argument("--optimizers", type=name_list(list(OPTIMIZERS)), default=DEFAULT_OPTIMIZERS.split(","),
                         help="comma-separated optimizers")
     parser.add_argument("--lrs", type=float_list, default=float_list(DEFAULT_LRS),

@@ -20,7 +20,7 @@ import signal
 from dataclasses import asdict
 
 from minigrad.cli.common import (
-    UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
+    UsageError, add_data_arguments, add_jit_argument, add_optimizer_arguments, add_output_arguments, add_tensorboard_argument,
     add_training_arguments, check_tensorboard, config_from, draws_figures, handling, non_negative_float, output_folder,
     pct,
     progress_bar, tensorboard_writer,
@@ -36,6 +36,7 @@ def add_arguments(parser):
     add_data_arguments(parser)
     add_optimizer_arguments(parser)
     add_training_arguments(parser)
+    add_jit_argument(parser)
     add_output_arguments(parser, "runs/train", resume=True)
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
     add_tensorboard_argument(parser)

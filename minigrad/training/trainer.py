@@ -28,6 +28,7 @@ from minigrad.ops.shape import stack
 from minigrad import random
 from minigrad.backend.devices import as_device, get_default_device
 from minigrad.optim import lr_scheduler
+from minigrad.jit import jit
 from minigrad.training.guard import DivergenceError, DivergenceGuard
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
@@ -73,6 +74,7 @@ class TrainConfig:
     target_loss: float = None     # for compare: the step at which the training loss first reaches it
     guard_factor: float = 10.0    # divergence guard: stop when the loss exceeds this × the first loss
     clip_grad: float = None       # rescale the gradients so that their total 2-norm is at most this
+    jit: bool = False             # record the training step once and replay it (minigrad.jit): same results
 
     def __post_init__(self):
         self.hidden = tuple(self.hidden)
@@ -185,6 +187,7 @@ class Trainer:
         self.checkpoint_path, self.checkpoint_every, self._last_checkpoint = None, None, time.monotonic()
         self.read_every = 1 if self.device.backend.checks_values else READ_EVERY
         self.guard = DivergenceGuard(self.optimizer, factor=config.guard_factor)
+        self._step = jit(self.train_step) if config.jit else self.train_step    # the step, replayed with --jit
         self._pending = []             # the losses of the steps since the last read, still on the device
 
     # ------------------------------------------------------------------ training
@@ -245,7 +248,7 @@ class Trainer:
         self.model.train()
         self._stop_if_requested()                           # before the epoch draws its shuffle
         for x, y in self._epoch_batches():
-            self._pending.append(self.train_step(x, y))
+            self._pending.append(self._step(x, y))
             self.step_count += 1
             self.batch_in_epoch += 1
             if on_step is not None:
