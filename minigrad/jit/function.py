@@ -22,7 +22,7 @@ import os
 import threading
 import warnings
 
-from minigrad.jit import guards, seams
+from minigrad.jit import guards, optimizer_step, seams
 from minigrad.jit.arrays import arrays_of
 from minigrad.jit.program import GuardFailed, compile_program
 from minigrad.jit.record import Call, Load, Op, Recording, RecordingError, Slot, Store, Traced, active
@@ -274,11 +274,11 @@ class _Places:
                 recording.steps.append(Store(source, "grad_array", _slot_of(arrays, t._grad._array)))
             self.seen[id(t)] = (t._array, t._grad, None if t._grad is None else t._grad._array)
 
-    def restore(self, recording):
-        """Give every tensor back plain arrays (those the traced ones view)."""
+    def restore(self, recording, grads=True):
+        """Give every tensor back plain arrays (those the traced ones view); ``grads=False``: the gradients stay."""
         for _, t in self.sources:
             t._array = self.arrays.plain(recording, t._array)
-            if t._grad is not None:
+            if grads and t._grad is not None:
                 t._grad._array = self.arrays.plain(recording, t._grad._array)
 
 
@@ -327,15 +327,40 @@ def _run_recorded(fn, args, kwargs, reach, strict):
 
 
 def _python_calls(reach, recording, places):
-    """Replace the step's optimizers' and schedulers' ``step``/``zero_grad`` by recorded calls (on the instances)."""
+    """Replace the step's optimizers' and schedulers' ``step``/``zero_grad`` by recorded calls (on the instances);
+    an optimizer's step is recorded as its rule calls where it can be (optimizer_step.py)."""
     patched = []
     for owner, names in [(o, ("step", "zero_grad")) for o in reach.optimizers] + \
                         [(s, ("step",)) for s in reach.schedulers]:
         for name in names:
             real = getattr(owner, name)
-            setattr(owner, name, _replayed_call(real, f"{type(owner).__name__}.{name}", recording, places))
+            if name == "step" and owner in reach.optimizers and optimizer_step.recordable(owner):
+                wrapper = _recorded_step(owner, real, recording, places)
+            else:
+                wrapper = _replayed_call(real, f"{type(owner).__name__}.{name}", recording, places)
+            setattr(owner, name, wrapper)
             patched.append((owner, name))
     return patched
+
+
+def _recorded_step(optimizer, real, recording, places):
+    def step(closure=None):
+        if recording.depth:
+            return real(closure)
+        if closure is not None:
+            recording.fail(RecordingError(f"{type(optimizer).__name__}.step is given a closure inside the step"))
+            return real(closure)
+        try:
+            places.store(recording)
+        except RecordingError as error:
+            recording.fail(error)
+            return real()
+        places.restore(recording, grads=False)     # the optimizer checks its parameters' own arrays; grads stay traced
+        result = optimizer_step.record_step(optimizer, real, recording)
+        places.load(recording)
+        return result
+
+    return step
 
 
 def _unpatch(patched):
@@ -431,7 +456,8 @@ def _difference(first, second):
         elif isinstance(x, Store):
             same = x.slot == y.slot and x.kind == y.kind and _same_source(x.source, y.source)
         elif isinstance(x, Call):
-            same = x.function == y.function and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
+            same = x.function == y.function and x.output == y.output and _same(x.args, y.args) \
+                and _same(x.kwargs, y.kwargs)
         else:
             same = x.read == y.read and x.slot == y.slot and _same(x.value, y.value)
         if not same:

@@ -18,7 +18,7 @@ shows.
 
 import numpy as np
 
-from minigrad.jit.record import Call, Guard, Load, Op, OuterSlot, Slot, Store
+from minigrad.jit.record import Call, Guard, Live, Load, Op, OuterSlot, Slot, Store
 
 
 class GuardFailed(Exception):
@@ -160,6 +160,8 @@ def compile_program(steps, outputs, wrap, arrays):
     constants = []
 
     def source_of(spec):
+        if isinstance(spec, Live):
+            return name("K", spec.array)
         if isinstance(spec, OuterSlot):
             return f"outer(v{spec.index})"
         if isinstance(spec, Slot):
@@ -174,6 +176,12 @@ def compile_program(steps, outputs, wrap, arrays):
             return repr(spec)
         constants.append(spec)
         return name("K", spec)
+
+    def by_reference(value):
+        """A Python call's argument: the very object (a group dict a scheduler changes stays that dict)."""
+        if value is None or isinstance(value, (bool, int, str)):
+            return repr(value)
+        return name("K", value)
 
     def place(source):
         kind, where = source
@@ -193,6 +201,7 @@ def compile_program(steps, outputs, wrap, arrays):
                 call = f"asarray({call})"
             if step.outputs is None:
                 lines.append(call)
+                changed = True                      # a call made for its effect (an optimizer's rule) writes state
             elif isinstance(step.outputs, list):
                 lines.append(", ".join(f"v{s}" for s in step.outputs) + ("," if len(step.outputs) == 1 else "")
                              + f" = {call}")
@@ -204,8 +213,9 @@ def compile_program(steps, outputs, wrap, arrays):
             lines.append(f"if {name('R', step.read)}(v{step.slot}) != {source_of(step.value)}: "
                          f"raise GuardFailed({len(guards) - 1}, {changed})")
         elif isinstance(step, Call):
-            args = [source_of(a) for a in step.args] + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]
-            lines.append(f"{name('C', step.function)}({', '.join(args)})")
+            args = [by_reference(a) for a in step.args] + [f"{k}={by_reference(v)}" for k, v in step.kwargs.items()]
+            target = "" if step.output is None else f"v{step.output} = "
+            lines.append(f"{target}{name('C', step.function)}({', '.join(args)})")
             changed = True
         elif isinstance(step, Store):
             target = place(step.source)

@@ -60,6 +60,25 @@ class OuterSlot(Slot):
         return f"outer(v{self.index})"
 
 
+class Live:
+    """A persistent array a replay writes into as it is (a slice of an optimizer's storage): not a constant."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __eq__(self, other):
+        return type(other) is Live and _address(other.array) == _address(self.array)
+
+    __hash__ = None
+
+
+def _address(array):
+    inner = getattr(array, "_array", array)
+    return inner.__array_interface__["data"][0], inner.shape, str(inner.dtype)
+
+
 class InnerOf:
     """``function`` returning a strict device's array; replayed, it gives the NumPy array inside."""
 
@@ -104,10 +123,11 @@ class Guard:
 class Call:
     """A Python call replayed as it is (``optimizer.step()``, ``scheduler.step()``, ``zero_grad()``)."""
 
-    __slots__ = ("function", "args", "kwargs", "name")
+    __slots__ = ("function", "args", "kwargs", "name", "output")
 
-    def __init__(self, function, args, kwargs, name):
+    def __init__(self, function, args, kwargs, name, output=None):
         self.function, self.args, self.kwargs, self.name = function, args, kwargs, name
+        self.output = output            # the slot of its result, when the replay uses it
 
 
 class Load:

@@ -17,6 +17,7 @@ goes through the wrappers unchanged.
 """
 
 import contextlib
+import sys
 
 from minigrad import random
 from minigrad.jit.record import Traced, current
@@ -96,6 +97,9 @@ def opened(arrays):
         recording.outer_type = type(backend.xp.asarray(0))
         backend.xp = _RecordingNamespace(backend.xp, only=CREATION)
         backend.to_host = _host_copy(backend.to_host)
+        array_module = sys.modules[recording.outer_type.__module__]
+        inner_asarray = array_module.asarray                  # what a strict array's __setitem__ reads its value with
+        array_module.asarray = _keeping_traced(inner_asarray)
     else:
         backend.xp = _RecordingNamespace(type(backend).xp)
         for name in BACKEND_METHODS:
@@ -109,11 +113,24 @@ def opened(arrays):
     try:
         yield
     finally:
+        if arrays.wraps:
+            array_module.asarray = inner_asarray
         for name, real in originals.items():
             setattr(random.Generator, name, real)
         for name in touched:
             vars(backend).pop(name, None)
         vars(backend).update(own)
+
+
+def _keeping_traced(real):
+    """The strict namespace's ``asarray``, except that a strict array traced inside comes back as it is (NumPy
+    would copy the traced array into a plain one, which a replay could not follow)."""
+    def asarray(obj, /, *, dtype=None, device=None, copy=None):
+        if isinstance(getattr(obj, "_array", None), Traced) and dtype is None and device is None and not copy:
+            return obj
+        return real(obj, dtype=dtype, device=device, copy=copy)
+
+    return asarray
 
 
 def _host_copy(real):
