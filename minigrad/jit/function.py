@@ -164,7 +164,7 @@ class JitFunction:
                 raise JitError(f"minigrad.jit({self.__name__}): {entry.eager_reason}")
             return result
         (slots, structure), kind = outputs
-        entry.program = compile_program(recording.steps, slots, Tensor._wrap, kind)
+        entry.program = compile_program(recording.steps, slots, Tensor._wrap, kind, recording.origin)
         entry.outputs = structure
         entry.device = _device_of(kind)
         entry.check = check
@@ -220,6 +220,8 @@ class _RanToo(RecordingError):
 
 
 def _tensor_arguments(args, kwargs):
+    if not kwargs and all(type(a) is Tensor for a in args):
+        return list(args)                                # the common case, quickly
     return [v for v in _flatten((args, kwargs)) if isinstance(v, Tensor)]
 
 

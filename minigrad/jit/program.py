@@ -36,7 +36,7 @@ class Program:
         self.run, self.source, self.guards, self.constants = run, source, guards, constants
 
     def nbytes(self):
-        """Memory the recording keeps alive: its constant arrays."""
+        """Memory the recording keeps alive: its constant arrays and the buffers its results are written into."""
         return sum(c.nbytes for c in self.constants if isinstance(c, np.ndarray))
 
 
@@ -135,7 +135,127 @@ def _cone(slot, made, seen=None):
     return seen
 
 
-def compile_program(steps, outputs, wrap, arrays):
+def shared(steps, outputs):
+    """Common subexpressions computed once: a pure operation repeated on the same inputs reuses the first result.
+
+    Pure: it writes nothing, draws nothing, and gives one array. A write into one of its inputs, a Python call or
+    a store in between ends the reuse (the inputs may have changed).
+    """
+    alias, seen, kept = {}, {}, []
+
+    def renamed(spec):
+        if isinstance(spec, Slot):
+            index = alias.get(spec.index, spec.index)
+            return spec if index == spec.index else type(spec)(index)
+        if isinstance(spec, list):
+            return [renamed(s) for s in spec]
+        if isinstance(spec, tuple):
+            return tuple(renamed(s) for s in spec)
+        if isinstance(spec, dict):
+            return {k: renamed(v) for k, v in spec.items()}
+        return spec
+
+    for step in steps:
+        if isinstance(step, Op):
+            step = Op(step.function, renamed(step.args), renamed(step.kwargs), step.outputs, step.scalar,
+                      tuple(alias.get(s, s) for s in step.writes))
+            key = _key(step)
+            if key is not None and key in seen:
+                alias[step.outputs] = seen[key][0]
+                continue
+            if step.writes or step.outputs is None:
+                written = set(step.writes)
+                seen = {k: (out, used) for k, (out, used) in seen.items()
+                        if not ({out} | used) & written} if written else {}
+            elif key is not None:
+                seen[key] = (step.outputs, _slots_in(step.args) | _slots_in(step.kwargs))
+        elif isinstance(step, (Call, Store)):
+            seen = {}
+            if isinstance(step, Store) and step.slot is not None:
+                step = Store(step.source, step.kind, alias.get(step.slot, step.slot))
+        elif isinstance(step, Guard):
+            step = Guard(step.read, alias.get(step.slot, step.slot), step.value, step.where)
+        kept.append(step)
+    return kept, [alias.get(s, s) for s in outputs]
+
+
+def _key(op):
+    """A hashable description of a pure operation (None when it is not one)."""
+    if op.writes or op.outputs is None or isinstance(op.outputs, list) or _draws(op.function):
+        return None
+    try:
+        key = (op.function, _frozen(op.args), _frozen(op.kwargs), op.scalar)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _frozen(spec):
+    if isinstance(spec, Slot):
+        return Slot, type(spec).__name__, spec.index
+    if isinstance(spec, (list, tuple)):
+        return type(spec).__name__, tuple(_frozen(s) for s in spec)
+    if isinstance(spec, dict):
+        return "dict", tuple(sorted((k, _frozen(v)) for k, v in spec.items()))
+    if isinstance(spec, np.ndarray):
+        return "array", id(spec)
+    if spec is None or isinstance(spec, (bool, int, float, str, slice, type(Ellipsis))):
+        return type(spec).__name__, spec if not isinstance(spec, slice) else (spec.start, spec.stop, spec.step)
+    return "object", id(spec)
+
+
+def folded(steps, outputs, origin):
+    """Operations on constants alone replaced by their recorded results (the seed of a backward, a constant's
+    conversion): a replay would compute the same array every time. Not for a result the step writes into, keeps
+    (a store, a Python call's argument) or returns: each replay must give out an array of its own."""
+    escaping = set(outputs)
+    for step in steps:
+        if isinstance(step, Op):
+            escaping.update(step.writes)
+        elif isinstance(step, Store) and step.slot is not None:
+            escaping.add(step.slot)
+        elif isinstance(step, Call):
+            escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
+    values, kept = {}, []
+    for step in steps:
+        if isinstance(step, Op) and _key(step) is not None and step.outputs not in escaping and step.outputs in origin \
+                and not (_slots_in(list(step.args)) | _slots_in(step.kwargs)) - set(values):
+            values[step.outputs] = origin[step.outputs]
+            continue
+        kept.append(step)
+    return kept, values
+
+
+def buffered(steps, outputs, origin):
+    """The results that can be written into a buffer allocated once: {slot: buffer}.
+
+    A ufunc's result (``np.add``, ``np.matmul``, ``np.tanh``…: always a new array, never a view) qualifies when
+    nothing outlives the replay through it — it is not returned, stored into a tensor, handed to a Python call,
+    nor reachable through a view an operation made of it (any operation but a ufunc may return a view). Its
+    buffer then holds a dead value when the next replay writes into it.
+    """
+    escaping = set(outputs)
+    for step in steps:
+        if isinstance(step, Store) and step.slot is not None:
+            escaping.add(step.slot)
+        elif isinstance(step, Call):
+            escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
+    for step in reversed(steps):                         # a view of an input escapes with its result
+        if isinstance(step, Op) and not (isinstance(step.function, np.ufunc) and not step.scalar) and \
+                step.outputs is not None and (set(step.outputs if isinstance(step.outputs, list) else [step.outputs])
+                                              & escaping):
+            escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
+    buffers = {}
+    for step in steps:
+        if isinstance(step, Op) and isinstance(step.function, np.ufunc) and not step.scalar and not step.writes \
+                and "out" not in step.kwargs and isinstance(step.outputs, int) and step.outputs not in escaping \
+                and isinstance(origin.get(step.outputs), np.ndarray):
+            buffers[step.outputs] = np.empty_like(origin[step.outputs])
+    return buffers
+
+
+def compile_program(steps, outputs, wrap, arrays, origin=None):
     """The replay function of ``steps``; ``outputs`` are the slots the step returned; ``wrap(array, device)``
     makes a gradient tensor (``Tensor._wrap``); ``arrays`` (``arrays.NumpyArrays`` or ``StrictArrays``) says
     whether a tensor's array is the NumPy array or wraps it (then ``outer`` wraps a result as the device does)."""
@@ -187,16 +307,24 @@ def compile_program(steps, outputs, wrap, arrays):
         kind, where = source
         return f"A[{where}]" if kind == "arg" else name("T", where)
 
-    steps = pruned(hoisted(steps), outputs)
+    steps, outputs = shared(hoisted(steps), outputs)
+    steps, values = folded(steps, outputs, origin or {})
+    steps = pruned(steps, outputs)
+    buffers = buffered(steps, outputs, origin or {})
     lines, changed, guards = [], False, []
+    for slot, value in values.items():                 # the folded results: constants, bound once
+        names[f"v{slot}"] = value
     live = set()
     for step in steps:
         if isinstance(step, Load):
             live.add(step.slot)
             lines.append(f"v{step.slot} = {place(step.source)}{'._grad' if step.grad else ''}._array{inner}")
         elif isinstance(step, Op):
+            args = [source_of(a) for a in step.args]
+            if step.outputs in buffers and not step.writes:      # the ufunc writes into the buffer
+                args.append(f"out={name('B', buffers[step.outputs])}")
             call = name("F", step.function) + "(" + ", ".join(
-                [source_of(a) for a in step.args] + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
+                args + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
             if step.scalar:
                 call = f"asarray({call})"
             if step.outputs is None:
@@ -232,4 +360,4 @@ def compile_program(steps, outputs, wrap, arrays):
     lines.append("return [" + ", ".join(outer(f"v{s}") for s in outputs) + "]")
     source = "def replay(A):\n" + "".join(f"    {line}\n" for line in lines)
     exec(compile(source, "<minigrad.jit replay>", "exec"), names)          # noqa: S102 - our own generated code
-    return Program(names["replay"], source, guards, constants)
+    return Program(names["replay"], source, guards, constants + list(buffers.values()))
