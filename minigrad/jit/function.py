@@ -183,7 +183,7 @@ class JitFunction:
                 continue
             source = entry.program.source
             lines.append(f"  signature {number}: {source.count(chr(10)) - 1} replayed lines, "
-                         f"{len(entry.program.guards)} guards, {entry.program.nbytes()} bytes of constants held")
+                         f"{len(entry.program.guards)} guards, {entry.program.nbytes()} bytes held (constants and buffers)")
             lines.append("    " + source.replace("\n", "\n    ").rstrip())
         return "\n".join(lines)
 
