@@ -245,13 +245,14 @@ class _Places:
         self.sources += [(("tensor", t), t) for t in reach.tensors if id(t) not in taken]
         self.arrays = arrays
         self.seen = {}
+        self.updated = {id(p) for o in reach.optimizers for group in o.param_groups for p in group["params"]}
 
     def load(self, recording):
         """Trace every array the step starts from (again after a replayed Python call, which may have changed them)."""
         arrays = self.arrays
         for source, t in self.sources:
             t._array = arrays.trace(recording, t._array)
-            recording.steps.append(Load(source, False, _slot_of(arrays, t._array)))
+            recording.steps.append(Load(source, False, _slot_of(arrays, t._array), fixed=id(t) not in self.updated))
             grad = t._grad
             if grad is not None:
                 grad._array = arrays.trace(recording, grad._array)

@@ -86,23 +86,31 @@ def _slots_in(spec):
 
 
 def hoisted(steps):
-    """The guards that depend on the call's arguments alone, with the operations they need, moved to the front.
+    """The guards that depend only on what the step starts from, with the operations they need, moved to the front.
 
     Such a guard (a loss checking its targets) is then checked before the replay changes anything, so when it
-    fails the call can run eagerly — and raise exactly as eager does.
+    fails the call can run eagerly — and raise exactly as eager does. A guard qualifies when its value is computed
+    by pure operations from arrays that hold at the start what they hold at the guard: loaded before the step's
+    first Python call or store, or never changed by such a call (not a parameter), and written by no step before.
     """
-    made = {}
+    made, initial, written = {}, set(), set()
+    front, rest, moved = [], [], set()
+    started = False
     for step in steps:
         if isinstance(step, Load):
             made[step.slot] = step
-        elif isinstance(step, Op) and step.outputs is not None:
-            for slot in step.outputs if isinstance(step.outputs, list) else [step.outputs]:
-                made[slot] = step
-    front, rest, moved = [], [], set()
-    for step in steps:
+            if not started or step.fixed:
+                initial.add(step.slot)
+        elif isinstance(step, Op):
+            if step.outputs is not None:
+                for slot in step.outputs if isinstance(step.outputs, list) else [step.outputs]:
+                    made[slot] = step
+            written.update(step.writes)
+        elif isinstance(step, (Call, Store)):
+            started = True
         if isinstance(step, Guard):
-            cone = _cone(step.slot, made)
-            if cone is not None:
+            cone = _cone(step.slot, made, initial)
+            if cone is not None and not any(_produced(s) & written for s in cone if isinstance(s, Load)):
                 for needed in cone:
                     if id(needed) not in moved:
                         moved.add(id(needed))
@@ -115,20 +123,20 @@ def hoisted(steps):
     return front + [s for s in rest if id(s) not in moved]
 
 
-def _cone(slot, made, seen=None):
-    """The steps that compute ``slot`` from the arguments alone (None when it needs more: state, a draw, a write)."""
+def _cone(slot, made, initial, seen=None):
+    """The steps that compute ``slot`` from the initial loads alone (None when it needs more: a draw, a write)."""
     seen = [] if seen is None else seen
     step = made.get(slot)
     if step is None:
         return None
     if isinstance(step, Load):
-        if step.source[0] != "arg" or step.grad:
+        if step.slot not in initial:
             return None
-    elif step.writes or _draws(step.function):
+    elif step.writes or step.outputs is None or _draws(step.function):
         return None
     else:
         for needed in _slots_in(step.args) | _slots_in(step.kwargs):
-            if _cone(needed, made, seen) is None:
+            if _cone(needed, made, initial, seen) is None:
                 return None
     if step not in seen:
         seen.append(step)
@@ -227,6 +235,21 @@ def folded(steps, outputs, origin):
     return kept, values
 
 
+def scalars_kept(steps, outputs):
+    """The results a NumPy function gave as a scalar that may stay one on replay (the recording made each a 0-d
+    array, as a tensor needs): those only ufuncs and guards read, which treat a scalar and a 0-d array alike."""
+    scalar = {s.outputs for s in steps if isinstance(s, Op) and s.scalar}
+    for step in steps:
+        if isinstance(step, Op):
+            if not isinstance(step.function, np.ufunc) or step.writes:
+                scalar -= _slots_in(step.args) | _slots_in(step.kwargs)
+        elif isinstance(step, Call):
+            scalar -= _slots_in(list(step.args)) | _slots_in(step.kwargs)
+        elif isinstance(step, Store) and step.slot is not None:
+            scalar.discard(step.slot)
+    return scalar - set(outputs)
+
+
 def buffered(steps, outputs, origin):
     """The results that can be written into a buffer allocated once: {slot: buffer}.
 
@@ -311,6 +334,7 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
     steps, values = folded(steps, outputs, origin or {})
     steps = pruned(steps, outputs)
     buffers = buffered(steps, outputs, origin or {})
+    loose = scalars_kept(steps, outputs)
     lines, changed, guards = [], False, []
     for slot, value in values.items():                 # the folded results: constants, bound once
         names[f"v{slot}"] = value
@@ -325,7 +349,7 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
                 args.append(f"out={name('B', buffers[step.outputs])}")
             call = name("F", step.function) + "(" + ", ".join(
                 args + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
-            if step.scalar:
+            if step.scalar and step.outputs not in loose:
                 call = f"asarray({call})"
             if step.outputs is None:
                 lines.append(call)

@@ -137,10 +137,11 @@ class Load:
     tensor the step reaches); ``grad`` says whether the array is the tensor's or its gradient's.
     """
 
-    __slots__ = ("source", "grad", "slot")
+    __slots__ = ("source", "grad", "slot", "fixed")
 
-    def __init__(self, source, grad, slot):
+    def __init__(self, source, grad, slot, fixed=False):
         self.source, self.grad, self.slot = source, grad, slot
+        self.fixed = fixed        # no recorded Python call changes this array (an argument, a buffer, not a parameter)
 
 
 class Store:
