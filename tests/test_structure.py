@@ -220,3 +220,15 @@ def test_public_reexports_still_resolve():
             "assert exp is minigrad.exp; from minigrad.trainer import Trainer; from minigrad.training import trainer;"
             "assert Trainer is trainer.Trainer; from minigrad.optim import DivergenceGuard, lr_range_test")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_jit_sits_at_the_edge():
+    """minigrad.jit is imported by the package's front door and the trainer (--jit) only: nothing in the core or
+    the library knows it, and the JIT adds no path through the engine."""
+    modules = _modules()
+    importers = {name for name, path in modules.items()
+                 if not name.startswith("minigrad.jit") and any(t.startswith("minigrad.jit")
+                                                                 for t in _imports(name, path, modules))}
+    assert importers == {"minigrad", "minigrad.training.trainer"}
+    for name in ("minigrad.autograd.engine", "minigrad.autograd.function", "minigrad.tensor"):
+        assert "jit" not in modules[name].read_text().lower(), name
