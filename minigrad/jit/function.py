@@ -1,6 +1,6 @@
 """``minigrad.jit(fn)``: run a training step eagerly, record it, then replay the recording.
 
-The life of a jitted step, per signature (see ``guards.signature``):
+The life of a jitted step, per signature (the conditions ``guards.compiled_check`` checks):
 
 1. the first call runs eagerly — the optimizer makes its state, the model its
    buffers;
@@ -22,11 +22,13 @@ import os
 import threading
 import warnings
 
+import numpy as np
+
+from minigrad.backend.devices import as_device
 from minigrad.jit import guards, optimizer_step, seams
 from minigrad.jit.arrays import arrays_of
 from minigrad.jit.program import GuardFailed, compile_program
 from minigrad.jit.record import Call, Load, Op, Recording, RecordingError, Slot, Store, Traced, active
-from minigrad.backend.devices import as_device
 from minigrad.jit.replayed import mark_replayed, replayed_node
 from minigrad.tensor import Tensor
 
@@ -40,12 +42,13 @@ class JitError(RuntimeError):
 class _Entry:
     """What is known about one signature: how often it was seen, its recordings, its compiled program."""
 
-    def __init__(self):
+    def __init__(self, reach, check):
+        self.reach = reach         # what the step works on (guards.discover), as it was when the signature appeared
+        self.check = check         # guards.compiled_check: True for the calls of this signature
         self.calls = 0
         self.first = None          # the first recording, kept to compare with the second
         self.program = None
         self.outputs = None        # how to rebuild fn's return value from the program's output arrays
-        self.check = None          # guards.compiled_check: True while this signature's recording holds
         self.node = None           # the graph node of replayed outputs that require grad (replayed.Replayed)
         self.device = None         # where the outputs live
         self.eager_reason = None   # set when this signature runs eagerly for good
@@ -60,24 +63,26 @@ class JitFunction:
         self.cache_size = cache_size
         self.recordings = 0
         self.replays = 0
-        self.fallbacks = []              # (reason, count) in the order first seen
-        self._counts = {}
-        self._entries = {}
-        self._reach = None
+        self.fallbacks = []              # why it ran eagerly, each reason once, in the order first seen
+        self._counts = {}                # reason -> how many calls
+        self._entries = []
         self._lock = threading.RLock()
         self._warned = False
-        self._last = None                # the entry replayed last: its compiled check is tried first
+        self._last = None                # the entry called last: its check is tried first
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "step")
         self.__doc__ = getattr(fn, "__doc__", None)
 
     def __get__(self, obj, objtype=None):
+        """``@minigrad.jit`` on a method: one jitted function per object, kept in the object."""
         if obj is None:
             return self
-        bound = self.__dict__.setdefault("_bound", {})
-        found = bound.get(id(obj))
+        key = f"_minigrad_jit_{self.__name__}"
+        found = vars(obj).get(key) if hasattr(obj, "__dict__") else None
         if found is None:
-            found = bound[id(obj)] = JitFunction(self.fn.__get__(obj, objtype), self.strict, self.cache_size)
+            found = JitFunction(self.fn.__get__(obj, objtype), self.strict, self.cache_size)
+            if hasattr(obj, "__dict__"):
+                vars(obj)[key] = found
         return found
 
     # ------------------------------------------------------------------ calling
@@ -85,27 +90,32 @@ class JitFunction:
         if os.environ.get("MINIGRAD_JIT", "1") == "0":
             return self.fn(*args, **kwargs)
         with self._lock:
-            last = self._last
-            if last is not None and last.check(args, kwargs):
-                last.calls += 1
-                return self._replay(last, args, kwargs)
-            if self._reach is None:
-                self._reach = guards.discover(self.fn)
-            key = guards.signature(args, kwargs, self._reach)
-            entry = self._entries.get(key)
-            if entry is None:
-                if len(self._entries) >= self.cache_size:
+            entry = self._last
+            if entry is None or not entry.check(args, kwargs):
+                entry = self._entry(args, kwargs)
+                if entry is None:
                     return self._eager(f"more than {self.cache_size} signatures recorded (cache_size)", args, kwargs)
-                entry = self._entries[key] = _Entry()
+                self._last = entry
             entry.calls += 1
+            if entry.program is not None:
+                return self._replay(entry, args, kwargs)
             if entry.eager_reason is not None:
                 return self._eager(entry.eager_reason, args, kwargs, warn=False)
-            if entry.program is not None:
-                self._last = entry
-                return self._replay(entry, args, kwargs)
             if entry.calls == 1:
                 return self.fn(*args, **kwargs)
             return self._record(entry, args, kwargs)
+
+    def _entry(self, args, kwargs):
+        """The signature this call belongs to: a known one, or a new one (None past ``cache_size``)."""
+        for entry in self._entries:
+            if entry.check(args, kwargs):
+                return entry
+        if len(self._entries) >= self.cache_size:
+            return None
+        reach = guards.discover(self.fn)              # again: a new parameter group, a new module
+        entry = _Entry(reach, guards.compiled_check(args, kwargs, reach))
+        self._entries.append(entry)
+        return entry
 
     def _eager(self, reason, args, kwargs, warn=True):
         if self.strict:
@@ -139,10 +149,9 @@ class JitFunction:
 
     # ------------------------------------------------------------------ recording
     def _record(self, entry, args, kwargs):
-        check = guards.compiled_check(args, kwargs, self._reach)        # made before the step changes anything
         try:
             with _recording_lock:
-                result, recording, outputs = _run_recorded(self.fn, args, kwargs, self._reach, self.strict)
+                result, recording, outputs = _run_recorded(self.fn, args, kwargs, entry.reach, self.strict)
         except RecordingError as error:
             entry.eager_reason = f"the step cannot be recorded: {error}"
             if self.strict:
@@ -167,7 +176,6 @@ class JitFunction:
         entry.program = compile_program(recording.steps, slots, Tensor._wrap, kind, recording.origin)
         entry.outputs = structure
         entry.device = _device_of(kind)
-        entry.check = check
         entry.node = replayed_node()
         return result
 
@@ -178,7 +186,7 @@ class JitFunction:
                  f"{sum(self._counts.values())} eager fallbacks"]
         for reason in self.fallbacks:
             lines.append(f"  fallback x{self._counts[reason]}: {reason}")
-        for number, entry in enumerate(self._entries.values()):
+        for number, entry in enumerate(self._entries):
             if entry.program is None:
                 continue
             source = entry.program.source
@@ -191,7 +199,6 @@ class JitFunction:
         """Forget every recording (their constants are freed) and the objects the step reaches."""
         with self._lock:
             self._entries.clear()
-            self._reach = None
             self._last = None
 
 
@@ -473,7 +480,6 @@ def _same_source(a, b):
 
 
 def _same(a, b):
-    import numpy as np
     if isinstance(a, Slot):
         return isinstance(b, Slot) and a.index == b.index
     if isinstance(a, np.ndarray):

@@ -1,14 +1,15 @@
 """What a step touches, and the conditions under which its recording still holds.
 
-``discover(fn, args)`` finds the objects a step works on — the modules,
-optimizers, schedulers and tensors reachable from its closure, the globals it
-names, a bound method's object and the objects those hold one level down — the
-way a reader of ``fn`` would. ``signature(...)`` condenses everything a recording
-depends on into one hashable key: the arguments' shapes, dtypes and devices, the
-Python numbers passed, grad mode, anomaly mode, every module's ``training`` flag
-and hooks, the parameters' arrays (a ``.to()`` or a new optimizer storage makes new
-ones), ``requires_grad``, which have a gradient and their hooks. A call whose key
-was recorded replays; any other records again.
+``discover(fn)`` finds the objects a step works on — the modules, optimizers,
+schedulers and tensors reachable from its closure, the globals it names, a bound
+method's object and the objects those hold one level down — the way a reader of
+``fn`` would. ``compiled_check(args, kwargs, reach)`` writes down everything a
+recording depends on as one generated expression: the arguments' types, shapes,
+dtypes and devices, the Python numbers passed, grad mode, anomaly mode, every
+module's ``training`` flag and hooks, the parameters' arrays (a ``.to()`` or a new
+optimizer storage makes new ones), ``requires_grad``, which have a gradient, their
+hooks, the optimizers' storage. A call for which a recording's check holds
+replays it; any other records again.
 """
 
 import types
@@ -105,37 +106,11 @@ def _take(value, reach, seen, depth):
             _take(child, reach, seen, depth - 1)
 
 
-def argument_key(value):
-    """The part of the key one argument contributes."""
-    if isinstance(value, Tensor):
-        return ("T", value.shape, value.dtype.name, str(value.device), value.requires_grad)
-    if isinstance(value, (bool, int, float, str, type(None))):
-        return (type(value).__name__, value)
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(argument_key(v) for v in value))
-    return ("object", id(value))
-
-
-def signature(args, kwargs, reach):
-    """Everything a recording depends on, as one hashable tuple."""
-    state = grad_mode.state
-    return (
-        tuple(argument_key(a) for a in args),
-        tuple((k, argument_key(v)) for k, v in sorted(kwargs.items())),
-        state.grad_enabled, state.anomaly,
-        tuple((m.training, any(vars(m)[table] for table in HOOK_TABLES)) for m in reach.submodules),
-        tuple((id(t._array), t._requires_grad, t._grad is None, bool(t._hooks), bool(t._post_accumulate_hooks))
-              for t in reach.tensors),
-        tuple((id(o._storage), tuple(id(f) for flats in o._storage._flats.values() for f in flats),
-               len(o.param_groups)) for o in reach.optimizers),
-    )
-
-
 def compiled_check(args, kwargs, reach):
-    """A function ``check(args, kwargs)`` that is True exactly when ``signature`` gives today's key again.
+    """A function ``check(args, kwargs)``: True while everything the module docstring lists is as it is now.
 
-    The same conditions as ``signature``, written out as one generated expression over the objects themselves
-    (``T0._array is K3 and …``), so a replay asks them in a few microseconds instead of building the key.
+    One generated expression over the objects themselves (``T0._array is K3 and M1['training'] is True and …``),
+    so a call asks it in a few microseconds.
     """
     names, terms = {"state": grad_mode.state}, []
 

@@ -308,3 +308,22 @@ def test_explain_shows_the_replay_and_reset_forgets_it():
     for i in range(6, 10):                       # eager, recorded twice, then replayed again
         step(minigrad.tensor(x[i]), minigrad.tensor(y[i]))
     assert step.replays == 3
+
+
+def test_a_new_parameter_group_is_seen_and_recorded():
+    """Parameters added to the optimizer after the first recordings are found again (not frozen as constants)."""
+    def make():
+        s = Setup(lambda p: optim.Adam(list(p)[:2], lr=1e-2), "float32", dropout=0.0)
+        return s
+
+    setup, eager = make(), make()
+    step = minigrad.jit(setup.step, strict=True)
+    x, y = _data("float32")
+    for i in range(24):
+        if i == 10:
+            for s in (setup, eager):
+                s.optimizer.add_param_group({"params": list(s.model[3].parameters()), "lr": 5e-2})
+        xi, yi = minigrad.tensor(x[i], device=setup.device), minigrad.tensor(y[i], device=setup.device)
+        _same(step(xi, yi).cpu().numpy(), eager.step(xi, yi).cpu().numpy())
+    _same(setup.state()[0], eager.state()[0])
+    assert step.replays >= 12 and step.recordings >= 4
