@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import minigrad  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
 from minigrad.optim import lr_scheduler as S  # noqa: E402
-from minigrad.training.surfaces import SURFACES, TRAJECTORY_LR, trajectory  # noqa: E402
+from minigrad.optim.lr_tools.surfaces import SURFACES, TRAJECTORY_LR, trajectory  # noqa: E402
 from minigrad.training.trainer import OPTIMIZERS, TrainConfig, Trainer  # noqa: E402
 from minigrad.viz import plots  # noqa: E402
 

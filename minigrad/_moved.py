@@ -1,7 +1,7 @@
 """Old import paths of modules that moved, still working: ``import minigrad.trainer`` gives ``minigrad.training.trainer``.
 
-The training loop, sweeps and learning-rate tools moved into ``minigrad/training/``
-so the package's folders show its layers; a program written against the old paths
+The training loop and sweeps moved into ``minigrad/training/``, the learning-rate
+tools into ``minigrad/optim/lr_tools/``, so the package's folders show its layers; a program written against the old paths
 keeps running. An old name is the very same module object as the new one (a
 ``monkeypatch`` of either is seen through both), and the module is imported only
 when the old path is asked for.
@@ -17,10 +17,10 @@ MOVED = {
     "minigrad.trainer": "minigrad.training.trainer",
     "minigrad.sweep": "minigrad.training.sweep",
     "minigrad.summary": "minigrad.training.summary",
-    "minigrad.optim.guard": "minigrad.training.guard",
-    "minigrad.optim.insight": "minigrad.training.insight",
-    "minigrad.optim.lr_finder": "minigrad.training.lr_finder",
-    "minigrad.optim.surfaces": "minigrad.training.surfaces",
+    "minigrad.optim.guard": "minigrad.optim.lr_tools.guard",
+    "minigrad.optim.insight": "minigrad.optim.lr_tools.insight",
+    "minigrad.optim.lr_finder": "minigrad.optim.lr_tools.lr_finder",
+    "minigrad.optim.surfaces": "minigrad.optim.lr_tools.surfaces",
 }
 
 

@@ -153,7 +153,7 @@ def test_the_core_knows_no_speed_layer_and_no_optimizer(path):
 # Layers from the bottom up: a module imports from its own layer and the layers below it only, so every arrow of
 # the import graph runs down. The folders say which part each layer belongs to: the core (the package root's
 # modules and backend/, autograd/, ops/), the library on it (nn/, optim/, datasets/, utils/), the speed at the
-# edge (accel/) and the tools on top (training/, viz/, cli/).
+# edge (accel/ under the optimizers, jit/ over the library) and the tools on top (training/, viz/, cli/).
 LAYERS = [
     ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad._moved"),
     ("minigrad.backend", "minigrad.accel"),
@@ -162,7 +162,8 @@ LAYERS = [
     ("minigrad.tensor",),
     ("minigrad.creation", "minigrad.serialization"),
     ("minigrad.datasets", "minigrad.utils", "minigrad.nn", "minigrad.optim"),
-    ("minigrad.training", "minigrad.viz", "minigrad.jit"),
+    ("minigrad.jit",),
+    ("minigrad.training", "minigrad.viz"),
     ("minigrad.cli", "minigrad.__main__"),
 ]
 
@@ -189,22 +190,23 @@ def test_every_import_runs_down_the_layers():
 
 
 def test_the_tree_shows_the_layers():
-    """The package root holds the core's modules only; the training loop and the learning-rate tools live in
-    ``training/``, and ``optim/`` holds optimizers, their storage and the schedulers."""
+    """The package root holds the core's modules only; the training loop lives in ``training/``, and the
+    learning-rate tools in their own folder of ``optim/`` beside the optimizers, their storage and the schedulers."""
     root = {p.stem for p in PACKAGE.glob("*.py")}
     assert root == {"__init__", "__main__", "_dtype", "_extras", "_moved", "_rebind", "creation", "cuda", "random",
                     "serialization", "tensor"}
-    assert {p.stem for p in (PACKAGE / "training").glob("*.py")} == {
-        "__init__", "trainer", "sweep", "summary", "guard", "insight", "lr_finder", "surfaces"}
+    assert {p.stem for p in (PACKAGE / "training").glob("*.py")} == {"__init__", "trainer", "sweep", "summary"}
+    assert {p.stem for p in (PACKAGE / "optim" / "lr_tools").glob("*.py")} == {
+        "__init__", "guard", "insight", "lr_finder", "surfaces"}
     assert [p.name for p in PACKAGE.rglob("functional.py")] == ["functional.py"]       # nn's only
 
 
 @pytest.mark.parametrize("old, new", [
     ("minigrad.trainer", "minigrad.training.trainer"), ("minigrad.sweep", "minigrad.training.sweep"),
-    ("minigrad.summary", "minigrad.training.summary"), ("minigrad.optim.guard", "minigrad.training.guard"),
-    ("minigrad.optim.insight", "minigrad.training.insight"),
-    ("minigrad.optim.lr_finder", "minigrad.training.lr_finder"),
-    ("minigrad.optim.surfaces", "minigrad.training.surfaces"), ("minigrad.functional", "minigrad"),
+    ("minigrad.summary", "minigrad.training.summary"), ("minigrad.optim.guard", "minigrad.optim.lr_tools.guard"),
+    ("minigrad.optim.insight", "minigrad.optim.lr_tools.insight"),
+    ("minigrad.optim.lr_finder", "minigrad.optim.lr_tools.lr_finder"),
+    ("minigrad.optim.surfaces", "minigrad.optim.lr_tools.surfaces"), ("minigrad.functional", "minigrad"),
 ])
 def test_old_import_paths_give_the_moved_module(old, new):
     """A program written against the old paths runs: the old name is the same module object (a subprocess, so the

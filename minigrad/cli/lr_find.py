@@ -10,7 +10,7 @@ from minigrad.cli.common import (
     UsageError, add_data_arguments, add_optimizer_arguments, add_output_arguments, at_least, config_from, draws_figures,
     output_folder, positive_float,
 )
-from minigrad.training.lr_finder import lr_range_test
+from minigrad.optim.lr_tools.lr_finder import lr_range_test
 from minigrad.training.trainer import Trainer
 
 HELP = "run the learning-rate range test and suggest η"

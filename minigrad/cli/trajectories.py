@@ -6,7 +6,7 @@ One figure per surface, every optimizer side by side from the same start.
 import os
 
 from minigrad.cli.common import add_output_arguments, at_least, draws_figures, name_list, output_folder
-from minigrad.training.surfaces import SURFACES, TRAJECTORY_LR, trajectory
+from minigrad.optim.lr_tools.surfaces import SURFACES, TRAJECTORY_LR, trajectory
 from minigrad.training.trainer import OPTIMIZERS
 
 HELP = "draw the optimizers' paths on 2-D test surfaces"

@@ -29,7 +29,7 @@ from minigrad import random
 from minigrad.backend.devices import as_device, get_default_device
 from minigrad.optim import lr_scheduler
 from minigrad.jit import jit
-from minigrad.training.guard import DivergenceError, DivergenceGuard
+from minigrad.optim.lr_tools.guard import DivergenceError, DivergenceGuard
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.utils.data import DataLoader, TensorDataset

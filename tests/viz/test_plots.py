@@ -6,7 +6,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn, optim
 from minigrad.optim import lr_scheduler
-from minigrad.training.surfaces import SURFACES, trajectory
+from minigrad.optim.lr_tools.surfaces import SURFACES, trajectory
 from minigrad.training.trainer import History
 
 plots = pytest.importorskip("minigrad.viz.plots")
