@@ -13,6 +13,7 @@ replays it; any other records again.
 """
 
 import types
+import weakref
 
 from minigrad.autograd import grad_mode
 from minigrad.nn.modules.hooks import HOOK_TABLES
@@ -109,8 +110,9 @@ def _take(value, reach, seen, depth):
 def compiled_check(args, kwargs, reach):
     """A function ``check(args, kwargs)``: True while everything the module docstring lists is as it is now.
 
-    One generated expression over the objects themselves (``T0._array is K3 and M1['training'] is True and …``),
-    so a call asks it in a few microseconds.
+    One generated expression over the objects themselves (``T0._array is K3() and M1['training'] is True and …``),
+    so a call asks it in a few microseconds. A parameter's array is held by a weak reference: a reference of the
+    check's own would tell the optimizer that something else uses the parameter's memory.
     """
     names, terms = {"state": grad_mode.state}, []
 
@@ -130,7 +132,7 @@ def compiled_check(args, kwargs, reach):
         terms.extend(f"not {m}[{table!r}]" if not vars(module)[table] else f"{m}[{table!r}]" for table in HOOK_TABLES)
     for t in reach.tensors:
         n = name("T", t)
-        terms.append(f"{n}._array is {name('K', t._array)} and {n}._requires_grad is {t._requires_grad} and "
+        terms.append(f"{n}._array is {name('K', weakref.ref(t._array))}() and {n}._requires_grad is {t._requires_grad} and "
                      f"({n}._grad is None) is {t._grad is None} and "
                      f"bool({n}._hooks) is {bool(t._hooks)} and bool({n}._post_accumulate_hooks) is "
                      f"{bool(t._post_accumulate_hooks)}")

@@ -367,7 +367,7 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
         elif isinstance(step, Call):
             args = [by_reference(a) for a in step.args] + [f"{k}={by_reference(v)}" for k, v in step.kwargs.items()]
             target = "" if step.output is None else f"v{step.output} = "
-            lines.append(f"{target}{name('C', step.function)}({', '.join(args)})")
+            lines.append(f"{target}{name('C', step.function)}({', '.join(args)})  # {step.name}")
             changed = True
         elif isinstance(step, Store):
             target = place(step.source)

@@ -306,6 +306,9 @@ def test_explain_shows_the_replay_and_reset_forgets_it():
         step(minigrad.tensor(x[i]), minigrad.tensor(y[i]))
     text = step.explain()
     assert "def replay(A):" in text and "bytes held" in text and "2 replays" in text
+    # the update is replayed as the optimizer's own calls and its rule, not as the whole optimizer.step()
+    assert "# Adam.rule_arguments" in text and "# FlatGroup.take_grads" in text and "# Adam.step" not in text
+    assert all(all(flat.moved) for flats in setup.optimizer._storage._flats.values() for flat in flats)
     step.reset()
     assert "def replay" not in step.explain()
     for i in range(6, 10):                       # eager, recorded twice, then replayed again
