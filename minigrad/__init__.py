@@ -57,7 +57,7 @@ from minigrad.ops.validate import DTypeError, ShapeError  # noqa: F401
 from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from minigrad import autograd, cuda  # noqa: F401,E402
 from minigrad.autograd import set_detect_anomaly  # noqa: F401
-from minigrad import datasets, nn, optim  # noqa: F401,E402
+from minigrad import datasets, distributed, nn, optim  # noqa: F401,E402
 from minigrad.utils import data as _data  # noqa: F401,E402  (makes minigrad.utils.data importable as an attribute)
 from minigrad import utils  # noqa: F401,E402
 from minigrad.serialization import load, save  # noqa: F401,E402

@@ -152,8 +152,8 @@ def test_the_core_knows_no_speed_layer_and_no_optimizer(path):
 
 # Layers from the bottom up: a module imports from its own layer and the layers below it only, so every arrow of
 # the import graph runs down. The folders say which part each layer belongs to: the core (the package root's
-# modules and backend/, autograd/, ops/), the library on it (nn/, optim/, datasets/, utils/), the speed at the
-# edge (accel/ under the optimizers, jit/ over the library) and the tools on top (training/, viz/, cli/).
+# modules and backend/, autograd/, ops/), the library on it (nn/, optim/, datasets/, utils/, distributed/), the speed
+# at the edge (accel/ under the optimizers, jit/ over the library) and the tools on top (training/, viz/, cli/).
 LAYERS = [
     ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad._moved"),
     ("minigrad.backend", "minigrad.accel"),
@@ -161,7 +161,7 @@ LAYERS = [
     ("minigrad.ops", "minigrad.cuda"),
     ("minigrad.tensor",),
     ("minigrad.creation", "minigrad.serialization"),
-    ("minigrad.datasets", "minigrad.utils", "minigrad.nn", "minigrad.optim"),
+    ("minigrad.datasets", "minigrad.utils", "minigrad.nn", "minigrad.optim", "minigrad.distributed"),
     ("minigrad.jit",),
     ("minigrad.training", "minigrad.viz"),
     ("minigrad.cli", "minigrad.__main__"),
