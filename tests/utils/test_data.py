@@ -101,8 +101,10 @@ def test_pytorch_loader_arguments_are_accepted_and_more_workers_refused_in_one_e
                                            drop_last=False)
     assert [b[1].tolist() for b in as_pytorch_users_write_it] == plain
     assert [b[1].tolist() for b in DataLoader(ds, 4, False)] == plain      # PyTorch's first three, by position
-    with pytest.raises(TypeError):                       # PyTorch's 4th is sampler, not drop_last: by keyword only
-        DataLoader(ds, 4, False, True)
+    with pytest.raises(TypeError, match="sampler must be an iterable of indices"):   # PyTorch's 4th is sampler,
+        DataLoader(ds, 4, False, True)                                                # not drop_last
+    with pytest.raises(TypeError):                       # PyTorch's 5th is batch_sampler: the rest by keyword only
+        DataLoader(ds, 4, False, None, True)
     with pytest.raises(ValueError, match=r"num_workers=2 .*not supported.*num_workers=0"):
         DataLoader(ds, batch_size=4, num_workers=2)
     with pytest.raises(ValueError, match="num_workers"):
