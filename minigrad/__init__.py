@@ -5,6 +5,7 @@ to them; ``backward()`` computes ∇J for every tensor that asked for it. On top
 ``minigrad.nn`` builds networks and ``minigrad.optim`` trains them.
 """
 
+from minigrad import _threads  # noqa: F401  (before NumPy loads: one BLAS thread per MPI rank)
 from minigrad._dtype import (  # noqa: F401
     bool_ as bool,  # noqa: A004
     double,

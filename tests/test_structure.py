@@ -155,7 +155,7 @@ def test_the_core_knows_no_speed_layer_and_no_optimizer(path):
 # modules and backend/, autograd/, ops/), the library on it (nn/, optim/, datasets/, utils/, distributed/), the speed
 # at the edge (accel/ under the optimizers, jit/ over the library) and the tools on top (training/, viz/, cli/).
 LAYERS = [
-    ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad._moved"),
+    ("minigrad._dtype", "minigrad._extras", "minigrad._rebind", "minigrad._moved", "minigrad._threads"),
     ("minigrad.backend", "minigrad.accel"),
     ("minigrad.autograd", "minigrad.random"),
     ("minigrad.ops", "minigrad.cuda"),
@@ -193,7 +193,7 @@ def test_the_tree_shows_the_layers():
     """The package root holds the core's modules only; the training loop lives in ``training/``, and the
     learning-rate tools in their own folder of ``optim/`` beside the optimizers, their storage and the schedulers."""
     root = {p.stem for p in PACKAGE.glob("*.py")}
-    assert root == {"__init__", "__main__", "_dtype", "_extras", "_moved", "_rebind", "creation", "cuda", "random",
+    assert root == {"__init__", "__main__", "_dtype", "_extras", "_moved", "_rebind", "_threads", "creation", "cuda", "random",
                     "serialization", "tensor"}
     assert {p.stem for p in (PACKAGE / "training").glob("*.py")} == {"__init__", "trainer", "sweep", "summary"}
     assert {p.stem for p in (PACKAGE / "optim" / "lr_tools").glob("*.py")} == {

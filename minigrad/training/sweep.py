@@ -23,6 +23,7 @@ import os
 import signal
 from itertools import product
 
+from minigrad._threads import one_thread_environment
 from minigrad.training.summary import summarize
 
 
@@ -64,7 +65,8 @@ def distribute(jobs, work, workers=1, on_result=None):
         results = map(work, jobs)
         pool = None
     else:
-        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_start_worker)
+        with one_thread_environment():                # read as each worker starts, before it loads NumPy
+            pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_start_worker)
         results = pool.imap_unordered(work, jobs)
     try:
         for result in results:
@@ -79,10 +81,9 @@ def distribute(jobs, work, workers=1, on_result=None):
 
 
 def _start_worker():
-    """Workers share the machine's cores: one BLAS thread each. Ctrl-C, which reaches the whole process group,
-    is left to the parent: it stops the workers itself (with the pool), without their tracebacks."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = "1"
+    """Ctrl-C, which reaches the whole process group, is left to the parent: it stops the workers itself (with
+    the pool), without their tracebacks. (Workers share the machine's cores: they start with one BLAS thread
+    each, from the environment ``distribute`` gives them.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

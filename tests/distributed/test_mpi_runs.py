@@ -73,3 +73,10 @@ def test_a_failing_rank_ends_the_job_in_seconds_with_its_message(n, case):
     assert status != 0 and FAILURES[case].format(last=n - 1) in output, output
     assert "the job was not ended" not in output or case == "unused-at-exit"
     assert seconds < 15, f"the job took {seconds:.1f} s to end"
+
+
+def test_each_rank_runs_one_blas_thread():
+    """minigrad sets the BLAS variables before NumPy loads in a rank (the launcher gave it more cores' worth)."""
+    status, output, _ = mpiexec(2, "blas_threads.py")
+    assert status == 0, output
+    assert sorted(output.split()) == ["threads=1", "threads=1"] or not pathlib.Path("/proc/self/task").is_dir(), output
