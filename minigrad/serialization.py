@@ -184,7 +184,7 @@ def load(path, map_location=None, weights_only=True):
     """Read what ``save`` wrote (or any safetensors file, as a dict of tensors).
 
     Args:
-        path: the file.
+        path: the file, or a file object opened for reading bytes (``io.BytesIO``), as in PyTorch.
         map_location: the device to put tensors on ("cpu" by default).
         weights_only: accepted for PyTorch compatibility; loading never runs code.
 
@@ -192,8 +192,11 @@ def load(path, map_location=None, weights_only=True):
         CheckpointError: the file is truncated, corrupted or not a checkpoint (named in the message).
     """
     device = as_device(map_location or "cpu")
-    path = os.fspath(path)
-    blob = _read_regular_file(path)
+    if hasattr(path, "read"):
+        blob, path = path.read(), str(getattr(path, "name", "<file object>"))
+    else:
+        path = os.fspath(path)
+        blob = read_regular_file(path)
     header, data_start = _read_header(blob, path)
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
@@ -209,7 +212,7 @@ def load(path, map_location=None, weights_only=True):
         raise CheckpointError(f"load: {path!r} has a damaged structure record ({type(exc).__name__}: {exc})") from None
 
 
-def _read_regular_file(path):
+def read_regular_file(path):
     """The bytes of ``path``; a device, FIFO, socket or folder (through a symbolic link too) is refused at once.
 
     The check is made on the descriptor that is read, so a path swapped after the check cannot slip through;

@@ -66,6 +66,21 @@ def test_weights_load_into_the_equivalent_torch_module(tmp_path):
     np.testing.assert_allclose(twin(torch.tensor(x)).detach().cpu().numpy(), ours, atol=1e-6)
 
 
+def test_a_file_object_loads_as_its_path_does(tmp_path):
+    """What a data-parallel resume does: rank 0 reads the bytes, every rank loads them from memory."""
+    import io
+
+    path = tmp_path / "state.safetensors"
+    mg.save({"step": 3, "w": mg.arange(4, dtype=mg.float64)}, path)
+    stream = io.BytesIO(path.read_bytes())
+    back = mg.load(stream)
+    assert back["step"] == 3 and back["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and back["w"].dtype == mg.float64
+    torn = io.BytesIO(path.read_bytes()[:20])
+    torn.name = "from rank 0"
+    with pytest.raises(mg.serialization.CheckpointError, match="'from rank 0'"):
+        mg.load(torn)
+
+
 def test_truncated_and_foreign_files_give_clear_errors(tmp_path):
     path = tmp_path / "ck.safetensors"
     mg.save({"w": mg.randn(100)}, path)
