@@ -195,7 +195,8 @@ def test_the_tree_shows_the_layers():
     root = {p.stem for p in PACKAGE.glob("*.py")}
     assert root == {"__init__", "__main__", "_dtype", "_extras", "_moved", "_rebind", "_threads", "creation", "cuda", "random",
                     "serialization", "tensor"}
-    assert {p.stem for p in (PACKAGE / "training").glob("*.py")} == {"__init__", "trainer", "sweep", "summary"}
+    assert {p.stem for p in (PACKAGE / "training").glob("*.py")} == {"__init__", "trainer", "data_parallel", "sweep",
+                                                                  "summary"}
     assert {p.stem for p in (PACKAGE / "optim" / "lr_tools").glob("*.py")} == {
         "__init__", "guard", "insight", "lr_finder", "surfaces"}
     assert [p.name for p in PACKAGE.rglob("functional.py")] == ["functional.py"]       # nn's only

@@ -255,7 +255,7 @@ class Trainer:
                 on_step(self)
             if self.step_count % self.read_every == 0 and not self.read_losses():
                 return False
-            if self.checkpoint_every is not None and time.monotonic() - self._last_checkpoint >= self.checkpoint_every:
+            if self._checkpoint_due():
                 if not self.read_losses():
                     return False
                 self.save_checkpoint(self.checkpoint_path)
@@ -267,7 +267,7 @@ class Trainer:
         """One step — forward, loss, backward, clipping, update, a per-batch schedule — that reads nothing back
         from the device; returns the loss (detached, still on the device)."""
         self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(x), y)
+        loss = self.batch_loss(x, y)
         loss.backward()
         if self.config.clip_grad is not None:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
@@ -275,6 +275,10 @@ class Trainer:
         if self.per_batch:
             self.scheduler.step()
         return loss.detach()
+
+    def batch_loss(self, x, y):
+        """The loss of one batch, to differentiate (``DataParallelTrainer``: this rank's share of it)."""
+        return self.loss_fn(self.model(x), y)
 
     def read_losses(self):
         """Read the pending step losses (one read for all) and check them in order; False if training diverged.
@@ -284,7 +288,7 @@ class Trainer:
         """
         if not self._pending:
             return self.history.diverged_at is None
-        values = stack(self._pending).tolist()
+        values = self._read(stack(self._pending))
         first = self.step_count - len(values)
         self._pending = []
         target = self.config.target_loss
@@ -299,6 +303,13 @@ class Trainer:
             if target is not None and self.history.reached_target_at is None and value <= target:
                 self.history.reached_target_at = step
         return True
+
+    def _read(self, losses):
+        """The step losses as numbers (``DataParallelTrainer``: averaged over the ranks first)."""
+        return losses.tolist()
+
+    def _checkpoint_due(self):
+        return self.checkpoint_every is not None and time.monotonic() - self._last_checkpoint >= self.checkpoint_every
 
     def _stop_if_requested(self):
         if self.stop_requested:
@@ -366,7 +377,11 @@ class Trainer:
     @classmethod
     def resume(cls, path, epochs=None):
         """A Trainer restored from ``path``, to continue up to ``epochs`` (default: the saved total)."""
-        state = load(path)
+        return cls.from_checkpoint(load(path), path, epochs)
+
+    @classmethod
+    def from_checkpoint(cls, state, path, epochs=None):
+        """A Trainer restored from a loaded checkpoint ``state`` (read from ``path``, which errors name)."""
         required = ("config", "model", "optimizer", "scheduler", "history", "step_count", "rng")
         missing = [key for key in required if not isinstance(state, dict) or key not in state]
         if missing:
