@@ -26,6 +26,15 @@ def launched_world_size():
     return 1
 
 
+def launched_rank():
+    """This process's rank as the MPI launcher numbered it (0 for a process started any other way)."""
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK"):
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 @contextlib.contextmanager
 def one_thread_environment():
     """Processes started inside this block (``multiprocessing``'s spawn) load NumPy with one BLAS thread."""

@@ -2,12 +2,13 @@
 
 Misuse (an unknown option value, η ≤ 0, an unwritable folder, cuda without
 CuPy) prints one line starting with "minigrad: error:" and exits with status 2.
+Under ``mpiexec``, ``train`` and ``sweep`` run on all the ranks (``ranks.py``).
 """
 
 import argparse
 import sys
 
-from minigrad.cli import compare, graph, lr_find, sweep, train, trajectories
+from minigrad.cli import compare, graph, lr_find, ranks, sweep, train, trajectories
 from minigrad.cli.common import UsageError
 
 COMMANDS = {"train": train, "compare": compare, "sweep": sweep, "lr-find": lr_find, "trajectories": trajectories,
@@ -50,10 +51,10 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 2
-        return COMMANDS[args.command].run(args) or 0
+        with ranks.joined(args.command):                 # under mpiexec: one of the job's ranks
+            return COMMANDS[args.command].run(args) or 0
     except UsageError as exc:
-        print(f"minigrad: error: {exc}", file=sys.stderr)
-        return 2
+        return ranks.usage_error(exc)
     except KeyboardInterrupt:
         print("minigrad: interrupted", file=sys.stderr)
         return 130

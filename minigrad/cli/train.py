@@ -27,7 +27,8 @@ from minigrad.cli.common import (
 )
 from minigrad.utils.tensorboard import watch
 from minigrad.serialization import CheckpointError, save
-from minigrad.training.trainer import Trainer, TrainingInterrupted
+from minigrad.cli.ranks import current as current_ranks
+from minigrad.training.trainer import TrainingInterrupted
 
 HELP = "train an MLP end to end (default: the spiral, 2-64-64-3, Adam, cosine schedule)"
 
@@ -45,16 +46,12 @@ def add_arguments(parser):
 
 
 def run(args):
-    config = None if args.resume else config_from(args)         # every check before anything is written
-    check_tensorboard(args)
-    out = output_folder(args)
-    draws_figures(args)                                          # without matplotlib: a note, and no figures
+    ranks = current_ranks()                                      # one process, or the ranks of an MPI job
+    config, out = ranks.first(lambda: _check(args))              # rank 0 checks and makes the output folder
     checkpoint = os.path.join(out, "checkpoint.safetensors")
     if args.resume:
-        if not os.path.exists(checkpoint):
-            raise UsageError(f"--resume: no checkpoint at {checkpoint!r}")
         try:
-            trainer = Trainer.resume(checkpoint, epochs=args.epochs)
+            trainer = ranks.trainer_class.resume(checkpoint, epochs=args.epochs)
         except CheckpointError as exc:
             raise UsageError(f"--resume: {exc}") from None
         except (ValueError, TypeError, KeyError, RuntimeError) as exc:   # a config or weights that do not fit
@@ -67,14 +64,15 @@ def run(args):
             print(f"note: the learning-rate schedule was planned for {trainer.scheduler_total_epochs()} epochs "
                   "and keeps that plan")
     else:
-        trainer = Trainer(config)
+        trainer = ranks.trainer_class(config)
     c = trainer.config
     print(f"{c.dataset}: MLP {'-'.join(map(str, trainer_sizes(trainer)))} ({c.activation}), {c.optimizer} η={c.lr:g}, "
-          f"{c.schedule} schedule, {c.epochs} epochs of batch {c.batch_size} on {c.device}")
+          f"{c.schedule} schedule, {c.epochs} epochs of batch {c.batch_size} on {c.device}"
+          + (f", split over {ranks.size} ranks" if ranks.size > 1 else ""))
     bar = progress_bar(c.epochs - len(trainer.history.epoch), "train")
     done = len(trainer.history.epoch)
     trainer.checkpoint_periodically(checkpoint, args.checkpoint_every)
-    writer = tensorboard_writer(args)
+    writer = tensorboard_writer(args) if ranks.main else None
     on_step, on_epoch = watch(trainer, writer) if writer is not None else (None, None)
 
     def progress(epoch, total, record):
@@ -90,7 +88,9 @@ def run(args):
         bar.close()
         if writer is not None:
             writer.close()
-        write_outputs(trainer, out, plots=False)
+        trainer.read_losses()                                    # (on every rank: the losses are averaged)
+        if ranks.main:
+            write_outputs(trainer, out, plots=False)
         print(f"interrupted at step {trainer.step_count} (epoch {len(trainer.history.epoch) + 1}): saved {checkpoint}; "
               f"run the same command with --resume to continue")
         return 128 + (received[0] if received else signal.SIGINT)
@@ -102,13 +102,26 @@ def run(args):
     for split in ("train", "test"):
         loss, acc = trainer.evaluate(split)
         print(f"{split:>5}: loss {loss:.4f}  accuracy {pct(acc)}")
-    write_outputs(trainer, out, plots=not args.no_plots)
+    if ranks.main:
+        write_outputs(trainer, out, plots=not args.no_plots)
     weights = ", model.safetensors, checkpoint.safetensors" if history.diverged_at is None else ""
     print(f"wrote {out}/: history.json, history.csv{weights}"
           + ("" if args.no_plots else ", curves.png" + (", boundary.png" if is_2d(trainer) else "")))
     if history.diverged_at is not None:
         print("the diverged weights are not saved; the checkpoint of the last epoch before it stays")
     return 0
+
+
+def _check(args):
+    """Every check before anything is written, then the output folder: (the config, or None to resume; the folder)."""
+    config = None if args.resume else config_from(args)
+    check_tensorboard(args)
+    out = output_folder(args)
+    draws_figures(args)                                          # without matplotlib: a note, and no figures
+    checkpoint = os.path.join(out, "checkpoint.safetensors")
+    if args.resume and not os.path.exists(checkpoint):
+        raise UsageError(f"--resume: no checkpoint at {checkpoint!r}")
+    return config, out
 
 
 # option -> (TrainConfig field, parser default): flags a resumed run cannot change

@@ -1,0 +1,99 @@
+"""The command under mpiexec: one process, or one of the ranks MPI started — and what only rank 0 does.
+
+``mpiexec -n 4 minigrad train …`` starts four copies of the command. They join
+one process group; rank 0 makes every check, creates the output folder, prints
+and writes; the other ranks train beside it without a word (their output goes
+nowhere, but an error on any rank still reaches the terminal, with its rank,
+and ends the whole job). ``train`` and ``sweep`` run on several ranks; the
+other commands refuse to.
+"""
+
+import contextlib
+import os
+import sys
+
+from minigrad import distributed
+from minigrad._threads import launched_rank, launched_world_size
+from minigrad.cli.common import UsageError
+
+COMMANDS = ("train", "sweep")
+
+
+class OneProcess:
+    """The command as a plain process: rank 0 of 1, which does everything."""
+
+    rank, size, main = 0, 1, True
+
+    def first(self, prepare):
+        return prepare()
+
+    @property
+    def trainer_class(self):
+        from minigrad.training.trainer import Trainer
+
+        return Trainer
+
+
+class Ranks:
+    """This process as one rank of an MPI job."""
+
+    def __init__(self):
+        self.rank, self.size = distributed.get_rank(), distributed.get_world_size()
+        self.main = self.rank == 0
+
+    def first(self, prepare):
+        """``prepare()`` runs on rank 0 (the checks, the output folder); every rank gets what it returned.
+        If it raises, rank 0 ends the job while the others wait here."""
+        box = [prepare() if self.main else None]
+        distributed.broadcast_object_list(box, src=0)
+        return box[0]
+
+    @property
+    def trainer_class(self):
+        from minigrad.training.data_parallel import DataParallelTrainer
+
+        return DataParallelTrainer
+
+
+_current = OneProcess()
+
+
+def current():
+    """The ranks the running command is one of (``OneProcess`` outside mpiexec)."""
+    return _current
+
+
+@contextlib.contextmanager
+def joined(command):
+    """Join the MPI job when mpiexec started several copies of the command; the ranks after 0 run silenced."""
+    global _current
+    if launched_world_size() <= 1:
+        yield
+        return
+    if command not in COMMANDS:
+        raise UsageError(f"minigrad {command} runs as one process; under mpiexec, run minigrad train or minigrad sweep")
+    try:
+        distributed.init_process_group("mpi")
+    except RuntimeError as exc:
+        raise UsageError(f"mpiexec started {launched_world_size()} copies of minigrad, but {exc}") from None
+    _current = Ranks()
+    try:
+        if _current.main:
+            yield
+        else:
+            with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere), \
+                    contextlib.redirect_stderr(nowhere):
+                yield
+    finally:
+        _current = OneProcess()
+
+
+def usage_error(exc):
+    """Report a usage error; returns the exit status (2). On one rank of a running job, the error ends the
+    job (the others may be waiting for this rank); before the job is joined every rank meets the same error
+    alike (a bad option), and only the first prints it."""
+    if distributed.is_initialized() and distributed.get_world_size() > 1:
+        distributed.group.default_group().abort(f"minigrad: error: {exc}", code=2)
+    elif launched_rank() == 0:
+        print(f"minigrad: error: {exc}", file=sys.stderr)
+    return 2
