@@ -51,7 +51,7 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 2
-        with ranks.joined(args.command):                 # under mpiexec: one of the job's ranks
+        with ranks.joined(args.command, args):           # under mpiexec: one of the job's ranks
             return COMMANDS[args.command].run(args) or 0
     except UsageError as exc:
         return ranks.usage_error(exc)

@@ -16,7 +16,7 @@ from minigrad import distributed
 from minigrad._threads import launched_rank, launched_world_size
 from minigrad.cli.common import UsageError
 
-COMMANDS = ("train", "sweep")
+COMMANDS = ("train", "sweep")          # the commands that run on several ranks
 
 
 class OneProcess:
@@ -26,6 +26,10 @@ class OneProcess:
 
     def first(self, prepare):
         return prepare()
+
+    def end(self, status, why):
+        """The command ends with ``status`` (with several ranks, the others are ended too, for ``why``)."""
+        return status
 
     @property
     def trainer_class(self):
@@ -48,6 +52,11 @@ class Ranks:
         distributed.broadcast_object_list(box, src=0)
         return box[0]
 
+    def end(self, status, why):
+        """End every rank of the job now, with ``status`` (the others may be busy, or waiting for this one)."""
+        distributed.group.default_group().abort(f"minigrad: ending the other ranks: {why}", code=status)
+        return status
+
     @property
     def trainer_class(self):
         from minigrad.training.data_parallel import DataParallelTrainer
@@ -64,14 +73,19 @@ def current():
 
 
 @contextlib.contextmanager
-def joined(command):
-    """Join the MPI job when mpiexec started several copies of the command; the ranks after 0 run silenced."""
+def joined(command, args):
+    """Join the MPI job when mpiexec started several copies of the command; the ranks after 0 run silenced.
+
+    What every rank would refuse alike (a command or an option that has no meaning on ranks) is refused before
+    joining: each rank exits by itself, and rank 0 alone prints it."""
     global _current
     if launched_world_size() <= 1:
         yield
         return
     if command not in COMMANDS:
         raise UsageError(f"minigrad {command} runs as one process; under mpiexec, run minigrad train or minigrad sweep")
+    if command == "sweep" and args.workers is not None:
+        raise UsageError("--workers does not apply under mpiexec: the ranks are the workers (mpiexec -n sets how many)")
     try:
         distributed.init_process_group("mpi")
     except RuntimeError as exc:

@@ -4,7 +4,9 @@ Each finished run is appended to OUT/results.jsonl at once, so running the same
 command again resumes a sweep that was stopped (--force starts it afresh).
 Ctrl-C (SIGINT) and SIGTERM stop it with its workers, abandoning the runs in
 progress, and exit with 128 + the signal's number. One sweep at a time writes
-into a folder: a second is refused while the first runs.
+into a folder: a second is refused while the first runs. Under ``mpiexec -n N``
+the other ranks are the workers: rank 0 writes the results file and hands each
+run to the next rank that is free (--workers is refused there).
 Prints one row per optimizer, schedule and η (medians over the seeds: the mean
 training loss over the last 5 epochs, the best loss, steps to --target-loss, how
 many seeds diverged and where), the band of η that converges for each optimizer,
@@ -24,7 +26,10 @@ from minigrad.cli.common import (
     handling, name_list, output_folder, positive_number,
 )
 from minigrad.cli.compare import DEFAULT_OPTIMIZERS, apply_task_defaults
-from minigrad.training.sweep import FolderInUse, ResultsFile, converging_band, distribute, folder_lock, grid, run_job, table
+from minigrad.cli.ranks import current as current_ranks
+from minigrad.training.sweep import (
+    FolderInUse, ResultsFile, converging_band, distribute, distribute_on_ranks, folder_lock, grid, run_job, serve, table,
+)
 from minigrad.training.trainer import OPTIMIZERS, SCHEDULES
 
 HELP = "train a grid of optimizers × learning rates × schedules × seeds in parallel (resumable)"
@@ -42,8 +47,8 @@ def add_arguments(parser):
                         help="comma-separated schedules")
     parser.add_argument("--seeds", type=_seed_list, default=[0, 1, 2], help="comma-separated seeds")
     parser.add_argument("--epochs", type=at_least(1, "--epochs"), default=30, help="passes over the training set")
-    parser.add_argument("--workers", type=at_least(1, "--workers"), default=os.cpu_count() or 1,
-                        help="parallel processes")
+    parser.add_argument("--workers", type=at_least(1, "--workers"), default=None,
+                        help="parallel processes (default: one per core; under mpiexec the ranks are the workers)")
     parser.add_argument("--target-loss", type=positive_number, default=0.3,
                         help="the loss whose first step is reported, and below which a run counts as converged")
     add_output_arguments(parser, "runs/sweep")
@@ -62,6 +67,10 @@ def _seed_list(text):
 
 
 def run(args):
+    ranks = current_ranks()                           # one process, or the ranks of an MPI job
+    if not ranks.main:
+        serve(run_job)                                # the other ranks train the runs rank 0 hands them
+        return 0
     base = base_settings(args)
     results_path = os.path.join(args.out, "results.jsonl")
     if os.path.lexists(results_path) and not os.path.isfile(results_path):
@@ -69,12 +78,12 @@ def run(args):
     out = output_folder(args, continuing=os.path.exists(results_path))
     try:
         with folder_lock(out):                        # one sweep at a time writes into a folder
-            return _sweep(args, base, out, results_path)
+            return _sweep(args, base, out, results_path, ranks)
     except FolderInUse as exc:
         raise UsageError(f"{exc}; wait for it to end, stop it, or choose another --out") from None
 
 
-def _sweep(args, base, out, results_path):
+def _sweep(args, base, out, results_path, ranks):
     if args.force and os.path.exists(results_path):
         os.remove(results_path)
     try:
@@ -89,8 +98,10 @@ def _sweep(args, base, out, results_path):
     jobs = grid(args.optimizers, args.lrs, args.schedules, args.seeds, base)
     pending = results.pending(jobs)
     done = len(jobs) - len(pending)
+    workers = args.workers or os.cpu_count() or 1
+    where = f"on {ranks.size - 1} ranks (rank 0 hands out the runs)" if ranks.size > 1 else f"on {workers} workers"
     print(f"sweep: {len(jobs)} runs ({len(args.optimizers)} optimizers × {len(args.lrs)} η × {len(args.schedules)} "
-          f"schedules × {len(args.seeds)} seeds) on {args.workers} workers"
+          f"schedules × {len(args.seeds)} seeds) {where}"
           + (f"; resuming, {done} already in {results_path}" if done else ""))
     stop = _Stop()
 
@@ -104,11 +115,14 @@ def _sweep(args, base, out, results_path):
 
     try:
         with stop.on(signal.SIGINT, signal.SIGTERM):
-            distribute(pending, run_job, args.workers, on_result=record)
+            if ranks.size > 1:
+                distribute_on_ranks(pending, on_result=record)
+            else:
+                distribute(pending, run_job, workers, on_result=record)
     except _Interrupted:
         print(f"interrupted: {done} of {len(jobs)} runs are saved in {results_path}, the runs in progress were "
               "abandoned; run the same command again to resume", flush=True)
-        return 128 + stop.signal
+        return ranks.end(128 + stop.signal, "the sweep was interrupted")
     write_outputs(args, out, [results.results[job["key"]] for job in jobs])
     return 0
 

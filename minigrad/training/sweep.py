@@ -1,12 +1,13 @@
 """A grid of training runs — optimizers × learning rates × schedules × seeds — and a small work distributor.
 
 The grid is a list of jobs, each a plain dict naming one run. ``distribute`` hands
-them to worker processes on this machine and reports each result as it arrives;
+them to worker processes on this machine, ``distribute_on_ranks`` to the ranks of
+an MPI job (rank 0 hands them out, the others ``serve``), and each reports the
+results as they arrive;
 the results file (one JSON line per finished run, appended and flushed at once)
 is what a re-run reads to skip the runs already done, so a sweep that was
 stopped resumes where it was. ``folder_lock`` keeps a second sweep from writing
-into the same folder meanwhile. The same job list can be handed to other
-workers (MPI ranks, say) by any loop that calls ``run_job``.
+into the same folder meanwhile.
 
 Example:
     >>> jobs = grid(["sgd", "adam"], [1e-3, 1e-2, 1e-1], ["constant"], [0, 1], base={"dataset": "moons"})
@@ -21,6 +22,7 @@ import math
 import multiprocessing
 import os
 import signal
+import time
 from itertools import product
 
 from minigrad._threads import one_thread_environment
@@ -85,6 +87,54 @@ def _start_worker():
     the pool), without their tracebacks. (Workers share the machine's cores: they start with one BLAS thread
     each, from the environment ``distribute`` gives them.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# ---------------------------------------------------------------- on the ranks of an MPI job
+_RESULT, _JOB = 1, 2          # message tags: a rank's result (or None: ready) to rank 0; a job (or None: stop) back
+
+
+def distribute_on_ranks(jobs, on_result=None, group=None):
+    """Rank 0's side: hand the jobs out one at a time, each to the next rank that is free (runs take unequal
+    times), and report each result as it arrives; returns when every other rank has been told to stop.
+
+    Rank 0 polls for messages rather than blocking in MPI, so a signal (SIGINT, SIGTERM) is handled at once.
+    """
+    from minigrad import distributed
+
+    group = distributed.group.default_group(group)
+    comm, mpi = group.comm, group.mpi
+    queue, done, serving = list(jobs), [], group.size - 1
+    status = mpi.Status()
+    while serving:
+        while not comm.Iprobe(source=mpi.ANY_SOURCE, tag=_RESULT, status=status):
+            time.sleep(0.002)
+        rank = status.Get_source()
+        result = comm.recv(source=rank, tag=_RESULT)
+        if result is not None:
+            done.append(result)
+            if on_result is not None:
+                on_result(result)
+        job = queue.pop(0) if queue else None
+        comm.send(job, dest=rank, tag=_JOB)
+        if job is None:                                  # nothing left: that rank stops
+            serving -= 1
+    return done
+
+
+def serve(work, group=None):
+    """Another rank's side: say it is free, run ``work(job)`` on the job rank 0 sends back, return the result
+    with the next request, until rank 0 says stop. Ctrl-C is left to rank 0, which ends the job."""
+    from minigrad import distributed
+
+    group = distributed.group.default_group(group)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    result = None
+    while True:
+        group.comm.send(result, dest=0, tag=_RESULT)
+        job = group.comm.recv(source=0, tag=_JOB)
+        if job is None:
+            return
+        result = work(job)
 
 
 # ---------------------------------------------------------------- the results file

@@ -164,3 +164,27 @@ def test_a_usage_error_on_rank_0_alone_ends_the_job_and_other_commands_are_refus
     assert status == 2 and output.count("already holds a run's outputs") == 1 and seconds < 15, output
     status, output, _ = minigrad(2, "compare", "--epochs", "1", timeout=30)
     assert status == 2 and output.count("minigrad compare runs as one process") == 1, output
+
+
+# ---------------------------------------------------------------- minigrad sweep on several ranks
+SWEEP = ["sweep", "--optimizers", "sgd,adam", "--lrs", "0.01,0.1,30", "--seeds", "0,1", "--epochs", "3", "--samples",
+         "200", "--hidden", "8", "--no-plots"]
+
+
+def test_a_sweep_on_ranks_writes_the_table_of_a_serial_sweep(tmp_path):
+    """Rank 0 owns the results file and hands the 12 runs to ranks 1 and 2 as they become free; the table is a
+    serial sweep's, byte for byte, and each run is in the results file once."""
+    status, output, _ = minigrad(None, *SWEEP, "--workers", "1", "--out", str(tmp_path / "serial"))
+    assert status == 0, output
+    status, output, _ = minigrad(3, *SWEEP, "--out", str(tmp_path / "ranks"))
+    assert status == 0 and "on 2 ranks (rank 0 hands out the runs)" in output and "[12/12]" in output, output
+    assert (tmp_path / "ranks" / "table.json").read_bytes() == (tmp_path / "serial" / "table.json").read_bytes()
+    keys = [json.loads(line).get("key") for line in (tmp_path / "ranks" / "results.jsonl").read_text().splitlines()[1:]]
+    assert len(keys) == len(set(keys)) == 12
+
+
+def test_workers_are_refused_under_mpiexec_in_one_line(tmp_path):
+    status, output, _ = minigrad(2, *SWEEP, "--workers", "2", "--out", str(tmp_path / "s"), timeout=30)
+    assert status == 2 and output.strip() == ("minigrad: error: --workers does not apply under mpiexec: the ranks are "
+                                              "the workers (mpiexec -n sets how many)"), output
+    assert not (tmp_path / "s").exists()
