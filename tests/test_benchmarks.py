@@ -19,7 +19,8 @@ BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
     (["run.py", "--quick", "--workloads", "W3"], "minigrad+jit"),      # with the floors line
     (["gpu.py", "--quick"], ""),
     (["bare_autograd.py", "--quick"], "loss after one step"),
-], ids=["engine", "optimizer_step", "run_W3", "gpu", "bare_autograd"])
+    (["distributed.py", "--quick"], "ranks"),
+], ids=["engine", "optimizer_step", "run_W3", "gpu", "bare_autograd", "distributed"])
 def test_benchmark_script_runs(argv, expected, tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     result = subprocess.run([sys.executable, str(BENCHMARKS / argv[0]), *argv[1:]], capture_output=True, text=True,
