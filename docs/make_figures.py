@@ -109,7 +109,7 @@ def _example(name):
 
 
 def claims():
-    """One figure per claim of docs/learning-rate.md, from examples 13–18."""
+    """One figure per claim of docs/learning-rate.md, from examples 13–19."""
     m = _example("13_eta_too_high")
     plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim1_eta_too_high.png"))
     m = _example("14_eta_too_low_two_basins")
@@ -120,6 +120,8 @@ def claims():
     plots.plot_panels(m.figure_panels(*m.experiment()), os.path.join(IMG, "claim4_plateau.png"))
     m = _example("17_adaptive_rates")
     plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim5_adaptive_rates.png"))
+    m = _example("19_linear_scaling")
+    plots.plot_panels(m.figure_panels(m.experiment()), os.path.join(IMG, "claim7_linear_scaling.png"))
     m = _example("18_adaptive_tolerance")                      # the full sweep: minutes on two cores
     m.figure_paths(m.experiment(workers=os.cpu_count() or 1)[0], IMG)
 

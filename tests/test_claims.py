@@ -1,6 +1,6 @@
 """Each claim of the learning-rate guide (docs/learning-rate.md), asserted on its example's fixed setup.
 
-The experiments live in examples/13–18 (one function each, which the docs' figures
+The experiments live in examples/13–19 (one function each, which the docs' figures
 also call); these tests run them as documented and check the numbers the guide states.
 """
 
@@ -148,3 +148,16 @@ def test_6_the_band_of_eta_that_converges_is_widest_for_adam():
                 for name in bands}
     assert diverged["adam"] == diverged["adagrad"] == 0.316 and diverged["rmsprop"] == 0.0316
     assert diverged["sgd"] is None                                           # up to 3.16, SGD never diverges
+
+
+def test_7_a_k_times_larger_batch_needs_k_eta_and_a_warm_up():
+    m = example("19_linear_scaling")
+    results = m.experiment()
+    final = {name: epoch_losses[-1] for name, (epoch_losses, _, _) in results.items()}
+    peak = {name: m.early_peak(step_losses, m.RUNS[name][0]) for name, (_, step_losses, _) in results.items()}
+    start = results["baseline"][2]
+    assert final["k=16, same η"] > 5 * final["baseline"]                     # 16x fewer steps at the same η lag
+    assert final["k=16, 16η, warm-up"] < 1.4 * final["baseline"]             # the linear scaling rule keeps up
+    assert peak["k=32, 32η, no warm-up"] > 1.5 * start                       # full 32η at once: the loss jumps up
+    assert peak["k=32, 32η, warm-up"] < 1.01 * start                         # warmed up: it never rises
+    assert min(final["k=32, 32η, no warm-up"], final["k=32, 32η, warm-up"]) > 2 * final["baseline"]  # the rule's end
