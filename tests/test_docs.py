@@ -106,9 +106,9 @@ def test_every_relative_link_reaches_a_file(page):
 def test_the_readme_test_command_installs_pytorch_as_ci_does():
     quick_start = (ROOT / "README.md").read_text(encoding="utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
     command = [line for line in quick_start.splitlines() if "pytest" in line]
-    assert command == ['pip install ".[dev,compare]" && python -m pytest -q']
+    assert command == ['pip install ".[dev,compare,mpi]" && python -m pytest -q']
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert 'pip install --quiet -e ".[dev,compare]"' in ci
+    assert 'pip install --quiet -e ".[dev,compare,mpi]"' in ci
     assert ci.rstrip().splitlines()[-1] == "python -m pytest -q"
 
 
