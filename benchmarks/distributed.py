@@ -19,7 +19,8 @@ and on an assumed cluster network (β = 12.5 GB/s, a 100 Gbit/s link; α = 5 µs
 per message) it predicts the step on 8, 64 and 512 ranks: compute on the
 per-rank batch (the measured one-thread step, linear in the batch) plus T(n).
 
-Run: python benchmarks/distributed.py [--quick]     (needs the mpi extra: pip install ".[mpi]")
+Run: python benchmarks/distributed.py [--quick]     (needs the mpi extra: pip install ".[mpi]"; --quick only checks
+that it runs: two launches, a few steps)
 """
 
 import json
@@ -32,7 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 QUICK = "--quick" in sys.argv
-STEPS = 3 if QUICK else 30                    # timed steps (after 3 warm-up steps)
+STEPS = 2 if QUICK else 30                    # timed steps (after 3 warm-up steps)
 SIZES = [1 << k for k in range(12, 24, 2 if QUICK else 1)]   # all-reduce message sizes in bytes, 4 KiB … 8 MiB
 CLUSTER_BANDWIDTH = 12.5e9                    # bytes/s: 100 Gbit/s (InfiniBand EDR, 100G Ethernet) — assumed
 CLUSTER_LATENCY = 5e-6                        # s per message — assumed
@@ -135,8 +136,9 @@ def ms(seconds):
 
 
 def report():
-    one_default, one_single, two = launch(1), launch(1, one_thread=True), launch(2, one_thread=True)
-    half = launch(1, one_thread=True, batch=128)                           # one rank's share, alone on the machine
+    one_single, two = launch(1, one_thread=True), launch(2, one_thread=True)
+    one_default = one_single if QUICK else launch(1)                       # (--quick: two launches only)
+    half = two if QUICK else launch(1, one_thread=True, batch=128)         # one rank's share, alone on the machine
     grad_bytes = two["grad_bytes"]
     print(f"W2: MLP 784-1024-1024-10, Adam, global batch 256; gradients {grad_bytes / 2 ** 20:.2f} MiB (float32), "
           f"one bucket, one all_reduce a step\n")
