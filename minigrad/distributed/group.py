@@ -67,8 +67,8 @@ def init_process_group(backend="mpi", **kwargs):
 
     Args:
         backend: ``"mpi"``, the one backend minigrad has.
-        **kwargs: PyTorch's ``init_method``, ``world_size``, ``rank``: accepted when they agree with
-            what MPI says (mpiexec, not these, decides them).
+        **kwargs: PyTorch's ``init_method``, ``timeout``, ``world_size``, ``rank``: accepted; the last two
+            must agree with what MPI says (mpiexec, not these, decides them).
 
     Example:
         >>> import minigrad.distributed as dist
@@ -78,13 +78,13 @@ def init_process_group(backend="mpi", **kwargs):
     """
     if backend != "mpi":
         raise ValueError(f"init_process_group: backend={backend!r} is not supported; minigrad runs on 'mpi'")
+    for name in kwargs:
+        if name not in ("init_method", "world_size", "rank", "timeout"):
+            raise TypeError(f"init_process_group() got an unexpected keyword argument {name!r}")
     if _default is not None:
         raise RuntimeError("trying to initialize the default process group twice!")
     mpi = import_mpi()
     group = ProcessGroup(mpi.COMM_WORLD, mpi)
-    for name in kwargs:
-        if name not in ("init_method", "world_size", "rank", "timeout"):
-            raise TypeError(f"init_process_group() got an unexpected keyword argument {name!r}")
     for name, actual in (("world_size", group.size), ("rank", group.rank)):
         wanted = kwargs.get(name)
         if wanted is not None and wanted not in (-1, actual):
