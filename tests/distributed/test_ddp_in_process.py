@@ -101,6 +101,28 @@ def test_a_parameter_without_gradient_is_an_error_naming_it_at_the_next_forward(
         ddp(x)
 
 
+def test_the_unfinished_averaging_is_reported_before_any_other_collective(world):
+    """Other ranks may be waiting inside the last bucket's all-reduce: the next forward must raise before it
+    calls a collective of its own (the buffers' broadcast), which would meet theirs."""
+    comm = world(size=2)
+
+    class WithBuffers(TwoLayer):
+        def __init__(self):
+            super().__init__(branch=False)
+            self.norm = nn.BatchNorm1d(4, dtype=mg.float64)
+
+        def forward(self, x):
+            return self.out(self.norm(self.hidden(x)).tanh())
+
+    ddp = DDP(WithBuffers())
+    x, y = _batch()
+    ((ddp(x) - y) ** 2).mean().backward()
+    del comm.calls[:]
+    with pytest.raises(RuntimeError, match="spare.weight"):
+        ddp(x)
+    assert comm.calls == []
+
+
 def test_the_exit_check_ends_the_job_when_the_last_backward_did_not_finish(world, capsys):
     from minigrad.distributed import group
 

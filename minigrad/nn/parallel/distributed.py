@@ -71,6 +71,7 @@ class DistributedDataParallel(Module):
         register_exit_check(self.reducer)
 
     def forward(self, *args, **kwargs):
+        self.reducer.check_finished()                    # first: other ranks may be inside the last averaging
         if self.broadcast_buffers and is_grad_enabled():
             buffers = list(self.module.buffers())
             if buffers:
@@ -78,7 +79,6 @@ class DistributedDataParallel(Module):
         if not (is_grad_enabled() and self.require_backward_grad_sync):
             self.reducer.skip()
             return self.module(*args, **kwargs)
-        self.reducer.check_finished()
         output = self.module(*args, **kwargs)
         unused = _unreached(output, self.reducer.order) if self.find_unused_parameters else ()
         self.reducer.prepare(unused)
