@@ -86,6 +86,8 @@ def joined(command, args):
         raise UsageError(f"minigrad {command} runs as one process; under mpiexec, run minigrad train or minigrad sweep")
     if command == "sweep" and args.workers is not None:
         raise UsageError("--workers does not apply under mpiexec: the ranks are the workers (mpiexec -n sets how many)")
+    if command == "train" and args.jit:
+        raise UsageError("--jit does not apply under mpiexec: a replayed step would leave out the gradients' all-reduce")
     try:
         distributed.init_process_group("mpi")
     except RuntimeError as exc:

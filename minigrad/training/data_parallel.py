@@ -36,6 +36,9 @@ class DataParallelTrainer(Trainer):
     """A ``Trainer`` for one rank of the default process group (``minigrad.distributed.init_process_group``)."""
 
     def __init__(self, config, initial_state=None):
+        if config.jit:
+            raise ValueError("DataParallelTrainer: jit=True is not supported: a replayed step would leave out the "
+                             "all-reduce of the gradients, which happens in their hooks")
         super().__init__(config, initial_state)
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
         self.ddp = DistributedDataParallel(self.model)                    # rank 0's weights everywhere

@@ -173,6 +173,15 @@ def test_buffers_are_broadcast_at_each_training_forward(world):
     assert comm.calls == []
 
 
+def test_the_data_parallel_trainer_refuses_the_jit(world):
+    from minigrad.training.data_parallel import DataParallelTrainer
+    from minigrad.training.trainer import TrainConfig
+
+    world(size=2)
+    with pytest.raises(ValueError, match="jit=True is not supported: a replayed step would leave out the all-reduce"):
+        DataParallelTrainer(TrainConfig(jit=True, epochs=1, n_samples=100))
+
+
 def test_module_state_dict_and_checks(world):
     comm = world(size=2)
     model = TwoLayer()

@@ -164,6 +164,8 @@ def test_a_usage_error_on_rank_0_alone_ends_the_job_and_other_commands_are_refus
     assert status == 2 and output.count("already holds a run's outputs") == 1 and seconds < 15, output
     status, output, _ = minigrad(2, "compare", "--epochs", "1", timeout=30)
     assert status == 2 and output.count("minigrad compare runs as one process") == 1, output
+    status, output, _ = minigrad(2, *TRAIN, "--jit", "--out", str(tmp_path / "jit"), timeout=30)
+    assert status == 2 and output.count("--jit does not apply under mpiexec") == 1, output
 
 
 # ---------------------------------------------------------------- minigrad sweep on several ranks
