@@ -109,7 +109,7 @@ def launch(n, one_thread=False, batch=256):
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     command = [MPIEXEC, "-n", str(n), sys.executable, os.path.abspath(__file__), "--measure", "--batch", str(batch)]
     command += ["--quick"] * QUICK
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode != 0:
         raise SystemExit(f"mpiexec -n {n} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1], object_hook=lambda d: {

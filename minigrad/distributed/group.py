@@ -15,6 +15,7 @@ printed with the rank it happened on and then ends the whole job
 
 import atexit
 import sys
+import time
 import traceback
 import weakref
 
@@ -40,10 +41,15 @@ class ProcessGroup:
         query = getattr(self.mpi, "Query_cuda_support", None)
         return bool(query()) if query is not None else False
 
+    abort_grace = 0.5        # seconds between printing the reason and ending the job
+
     def abort(self, message, code=1):
         """Print ``message`` with this rank's number, then end every process of the job."""
         sys.stderr.write(f"[rank {self.rank}] {message}".rstrip("\n") + "\n")
         sys.stderr.flush()
+        # NOTE: the launcher forwards a rank's output asynchronously and stops forwarding when MPI_Abort tears the
+        # job down: without a pause the reason was lost in about one failing job in five
+        time.sleep(self.abort_grace)
         self.comm.Abort(code)
 
 

@@ -33,8 +33,10 @@ def mpiexec(n, script, *args, timeout=60, **options):
 def launch(command, timeout=60, cwd=None, stop=None):
     """Run ``command`` (``stop(job)``, when given, runs while it does); (exit status, output, seconds)."""
     started = time.monotonic()
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-                           start_new_session=True)
+    # stdin from /dev/null: mpiexec forwards its stdin to rank 0, and with pytest's stdin an aborted job's output
+    # was sometimes lost
+    job = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, cwd=cwd, start_new_session=True)
     try:
         if stop is not None:
             stop(job)
