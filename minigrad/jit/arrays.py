@@ -62,7 +62,9 @@ class StrictArrays:
 
 def _plain(recording, array):
     if isinstance(array, Traced):
-        return recording.origin[array.slot] if array.slot is not None else array.view(Traced.__base__)
+        if array.slot is not None and array.owner is not None:
+            return array.owner.origin[array.slot]        # (a tensor may keep an array from an earlier recording)
+        return array.view(Traced.__base__)
     return array
 
 

@@ -28,7 +28,7 @@ from minigrad.backend.devices import as_device
 from minigrad.jit import guards, optimizer_step, seams
 from minigrad.jit.arrays import arrays_of
 from minigrad.jit.program import GuardFailed, compile_program
-from minigrad.jit.record import Call, Load, Op, Recording, RecordingError, Slot, Store, Traced, active
+from minigrad.jit.record import Call, Guard, Load, Op, Recording, RecordingError, Slot, Store, Traced, active
 from minigrad.jit.replayed import mark_replayed, replayed_node
 from minigrad.tensor import Tensor
 
@@ -87,8 +87,8 @@ class JitFunction:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if os.environ.get("MINIGRAD_JIT", "1") == "0":
-            return self.fn(*args, **kwargs)
+        if os.environ.get("MINIGRAD_JIT", "1") == "0" or active.recording is not None:
+            return self.fn(*args, **kwargs)              # off; or called inside a step being recorded: part of it
         with self._lock:
             entry = self._last
             if entry is None or not entry.check(args, kwargs):
@@ -112,6 +112,11 @@ class JitFunction:
                 return entry
         if len(self._entries) >= self.cache_size:
             return None
+        if not all(guards.acceptable(v) for v in (*args, *kwargs.values())):
+            entry = _Entry(None, lambda args, kwargs: False)
+            entry.eager_reason = ("an argument is not a tensor, a number, a string or None, nor a list, tuple or dict "
+                                  "of them: a recording could not see what it holds")
+            return entry
         reach = guards.discover(self.fn)              # again: a new parameter group, a new module
         entry = _Entry(reach, guards.compiled_check(args, kwargs, reach))
         self._entries.append(entry)
@@ -322,7 +327,7 @@ def _run_recorded(fn, args, kwargs, reach, strict):
             result = fn(*args, **kwargs)
             try:
                 places.store(recording)
-                outputs = _outputs(result, places.arrays)
+                outputs = _outputs(result, places.arrays, places)
                 recording.check_constants()
             except RecordingError as error:
                 recording.fail(error)
@@ -397,18 +402,23 @@ def _replayed_call(real, name, recording, places):
             result = real(*args, **kwargs)
         finally:
             recording.depth -= 1
-        recording.steps.append(Call(real, args, kwargs, name))
+        call = Call(real, args, kwargs, name)
+        call.idempotent = name.endswith(".zero_grad") and kwargs.get("set_to_none", args[0] if args else True)
+        recording.steps.append(call)
         places.load(recording)
         return result
 
     return call
 
 
-def _outputs(result, arrays):
+def _outputs(result, arrays, places):
     """The output slots and a structure telling ``_rebuild`` where each goes."""
     slots = []
+    sources = {id(t): t for _, t in places.sources}
 
     def walk(value):
+        if id(value) in sources:                         # a parameter or an argument itself: the same object
+            return ("same", value)
         if isinstance(value, Tensor):
             slots.append(_slot_of(arrays, value._array))
             return ("tensor", len(slots) - 1, value.requires_grad)
@@ -436,7 +446,7 @@ def _rebuild(structure, arrays, device, node):
         _, index, requires_grad = structure
         t = Tensor._wrap(arrays[index], device)
         return mark_replayed(t, node) if requires_grad else t
-    if kind == "value":
+    if kind in ("value", "same"):
         return structure[1]
     if kind is dict:
         return {k: _rebuild(v, arrays, device, node) for k, v in structure[1].items()}
@@ -498,6 +508,8 @@ def _same(a, b):
 
 
 def _describe(step):
+    if isinstance(step, Guard):
+        return f"a value read at {step.where}: {step.value!r}, then something else"
     if isinstance(step, (Op, Call)):
         function = step.function
         return getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))

@@ -12,6 +12,7 @@ hooks, the optimizers' storage. A call for which a recording's check holds
 replays it; any other records again.
 """
 
+import operator
 import types
 import weakref
 
@@ -25,11 +26,13 @@ from minigrad.tensor import Tensor
 
 
 class Reach:
-    """The modules, optimizers, schedulers and loose tensors a step works on, and every tensor among them."""
+    """The modules, optimizers, schedulers and loose tensors a step works on, every tensor among them, and the
+    places they were found (``roots``: a closure cell, a global, an attribute — read again by the check)."""
 
     def __init__(self):
         self.modules, self.optimizers, self.schedulers, self.loose = [], [], [], []
         self.tensors = []
+        self.roots = []            # (container, key, value): container[key] held value when the step was seen
 
     def finish(self):
         seen = set()
@@ -51,22 +54,45 @@ class Reach:
 
 
 def discover(fn):
-    """The objects ``fn`` reaches through its closure, the globals its code names, ``self``, one level down."""
+    """The objects ``fn`` reaches: through its closure, the globals its code names, ``self``, the functions it
+    calls (theirs too), and what those hold one level down."""
     reach, seen = Reach(), set()
-    roots = []
     if isinstance(fn, types.MethodType):
-        roots.append(fn.__self__)
+        _take(fn.__self__, reach, seen, depth=2)
         fn = fn.__func__
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        roots.extend(cell.cell_contents for cell in (fn.__closure__ or ()) if _filled(cell))
-        names = set(_names(code))
-        roots.extend(value for key, value in fn.__globals__.items() if key in names)
+    if getattr(fn, "__code__", None) is None:
+        _take(fn, reach, seen, depth=2)                  # a callable object: its attributes
     else:
-        roots.append(fn)                                  # a callable object: its attributes
-    for root in roots:
-        _take(root, reach, seen, depth=2)
+        _function(fn, reach, seen, depth=2)
     return reach.finish()
+
+
+def _function(fn, reach, seen, depth):
+    """What a Python function reads from outside: its closure cells and the globals its code names."""
+    if id(fn) in seen or fn.__module__ and fn.__module__.split(".")[0] == "minigrad":
+        return                                            # minigrad's own functions read no user state
+    seen.add(id(fn))
+    for cell in fn.__closure__ or ():
+        if _filled(cell):
+            reach.roots.append((cell, "cell_contents", cell.cell_contents))
+            _take(cell.cell_contents, reach, seen, depth)
+    names = set(_names(fn.__code__))
+    for key, value in fn.__globals__.items():
+        if key in names:
+            reach.roots.append((fn.__globals__, key, value))
+            _take(value, reach, seen, depth)
+
+
+def _holds_state(value):
+    """Whether an attribute leads to what the recording depends on (an object's counters and the like do not:
+    guarding them would make every call a new signature)."""
+    if isinstance(value, (Module, Optimizer, LRScheduler, ReduceLROnPlateau, Tensor, types.FunctionType)):
+        return True
+    if type(value) in (list, tuple):
+        return any(_holds_state(v) for v in value)
+    if type(value) is dict:
+        return any(_holds_state(v) for v in value.values())
+    return False
 
 
 def _filled(cell):
@@ -84,7 +110,11 @@ def _names(code):
 
 
 def _take(value, reach, seen, depth):
-    if id(value) in seen or isinstance(value, (type, types.ModuleType, types.FunctionType, str, bytes, int, float)):
+    if isinstance(value, types.FunctionType):
+        if depth > 0:
+            _function(value, reach, seen, depth - 1)
+        return
+    if id(value) in seen or isinstance(value, (type, types.ModuleType, str, bytes, int, float, bool)) or value is None:
         return
     seen.add(id(value))
     if isinstance(value, Module):
@@ -99,10 +129,15 @@ def _take(value, reach, seen, depth):
     elif depth > 0:
         if isinstance(value, (list, tuple, set)):
             children = list(value)
+            if type(value) is list:
+                reach.roots.extend((value, i, child) for i, child in enumerate(value) if _holds_state(child))
         elif isinstance(value, dict):
             children = list(value.values())
+            reach.roots.extend((value, key, child) for key, child in value.items() if _holds_state(child))
         else:
-            children = list(getattr(value, "__dict__", {}).values())
+            attributes = getattr(value, "__dict__", {})
+            children = list(attributes.values())
+            reach.roots.extend((attributes, key, child) for key, child in attributes.items() if _holds_state(child))
         for child in children:
             _take(child, reach, seen, depth - 1)
 
@@ -114,50 +149,107 @@ def compiled_check(args, kwargs, reach):
     so a call asks it in a few microseconds. A parameter's array is held by a weak reference: a reference of the
     check's own would tell the optimizer that something else uses the parameter's memory.
     """
-    names, terms = {"state": grad_mode.state}, []
+    names, terms = {"state": grad_mode.state, "is_": operator.is_}, []
 
     def name(prefix, value):
         key = f"{prefix}{len(names)}"
         names[key] = value
         return key
 
-    terms.append(f"len(args) == {len(args)} and not kwargs" if not kwargs else "False")
+    def same_objects(expression, values):
+        return f"len({expression}) == {len(values)} and all(map(is_, {expression}, {name('K', tuple(values))}))"
+
+    terms.append(f"len(args) == {len(args)} and {'not kwargs' if not kwargs else f'len(kwargs) == {len(kwargs)}'}")
+    arguments = []                                       # (expression, tensor) in _tensor_arguments' order
     for i, value in enumerate(args):
-        terms.extend(_argument_terms(f"args[{i}]", value, name))
+        terms.extend(_argument_terms(f"args[{i}]", value, name, arguments))
+    for key, value in kwargs.items():
+        terms.extend(_argument_terms(f"kwargs[{key!r}]", value, name, arguments))
+    places = [(expression, t) for expression, t in arguments] + [(name("T", t), t) for t in reach.tensors]
+    for i, (first, a) in enumerate(arguments):           # which arguments are one tensor, or a parameter
+        for second, b in places[i + 1:]:
+            terms.append(f"({first} is {second}) is {a is b}")
     state = grad_mode.state
     terms.append(f"state.grad_enabled is {state.grad_enabled} and state.anomaly is {state.anomaly}")
+    for container, key, value in reach.roots:            # the closure, globals and attributes it was found through
+        terms.append(f"{name('R', container)}[{key!r}] is {name('K', value)}" if key != "cell_contents"
+                     else f"{name('R', container)}.cell_contents is {name('K', value)}")
+        if _plain_values(value):
+            terms.append(f"{name('R', container)}{'.cell_contents' if key == 'cell_contents' else f'[{key!r}]'} == "
+                         f"{name('K', _copy(value))}")
     for module in reach.submodules:
         m = name("M", vars(module))
-        terms.append(f"{m}['training'] is {module.training}")
-        terms.extend(f"not {m}[{table!r}]" if not vars(module)[table] else f"{m}[{table!r}]" for table in HOOK_TABLES)
+        for key in ("_parameters", "_buffers", "_modules"):
+            terms.append(same_objects(f"tuple({m}[{key!r}].values())", list(vars(module)[key].values())))
+        for key, value in vars(module).items():         # training, p of Dropout, momentum of BatchNorm, …
+            if type(value) in (bool, int, float, str):
+                terms.append(f"{m}[{key!r}] == {name('K', value)}")
+        for table in HOOK_TABLES:
+            terms.append(f"{m}[{table!r}] == {name('K', dict(vars(module)[table]))}")
     for t in reach.tensors:
         n = name("T", t)
-        terms.append(f"{n}._array is {name('K', weakref.ref(t._array))}() and {n}._requires_grad is {t._requires_grad} and "
-                     f"({n}._grad is None) is {t._grad is None} and "
-                     f"bool({n}._hooks) is {bool(t._hooks)} and bool({n}._post_accumulate_hooks) is "
-                     f"{bool(t._post_accumulate_hooks)}")
+        terms.append(f"{n}._array is {name('K', weakref.ref(t._array))}() and {n}._requires_grad is {t._requires_grad} "
+                     f"and ({n}._grad is None) is {t._grad is None} and "
+                     f"{n}._hooks == {name('K', _copy(t._hooks))} and "
+                     f"{n}._post_accumulate_hooks == {name('K', _copy(t._post_accumulate_hooks))}")
     for o in reach.optimizers:
         n = name("O", o)
         terms.append(f"{n}._storage is {name('K', o._storage)} and len({n}.param_groups) == {len(o.param_groups)}")
+        terms.append(f"len({n}._storage._flats) == {len(o._storage._flats)}")
         for index, flats in o._storage._flats.items():
             terms.append(f"{n}._storage._flats.get({index}) is {name('K', flats)}")
-        terms.append(f"len({n}._storage._flats) == {len(o._storage._flats)}")
+            for flat in flats:                           # the runs a recording made: equal step counts, no new state
+                f = name("F", flat)
+                terms.append(f"not {f}._new")
+                terms.extend(f"({f}.steps[{i}] == {f}.steps[{i - 1}]) is {flat.steps[i] == flat.steps[i - 1]}"
+                             for i in range(1, len(flat.steps)))
     source = "def check(args, kwargs):\n    return (" + "\n            and ".join(terms) + ")\n"
     exec(compile(source, "<minigrad.jit guard>", "exec"), names)       # noqa: S102 - our own generated code
     return names["check"]
 
 
-def _argument_terms(where, value, name):
+ACCEPTED = (bool, int, float, str, type(None))
+
+
+def acceptable(value):
+    """Whether a jitted step can take ``value``: tensors, numbers, strings, None, and lists, tuples and dicts of
+    them (anything else could hold what the check cannot see)."""
+    if isinstance(value, Tensor) or type(value) in ACCEPTED:
+        return True
+    if type(value) in (list, tuple):
+        return all(acceptable(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str for k in value) and all(acceptable(v) for v in value.values())
+    return False
+
+
+def _argument_terms(where, value, name, arguments):
     if isinstance(value, Tensor):
+        arguments.append((where, value))
         return [f"{where}.__class__ is {name('C', type(value))} and {where}._array.shape == {value.shape!r} and "
                 f"{where}._array.dtype == {name('D', value._array.dtype)} and {where}.device == "
                 f"{name('V', value.device)} and {where}._requires_grad is {value._requires_grad}"]
-    if isinstance(value, (bool, int, float, str, type(None))):
-        return [f"{where}.__class__ is {type(value).__name__ if value is not None else 'type(None)'} and "
-                f"{where} == {name('N', value)}"]
-    if isinstance(value, (list, tuple)):
+    if type(value) in ACCEPTED:
+        return [f"{where}.__class__ is {name('C', type(value))} and {where} == {name('N', value)}"]
+    if type(value) in (list, tuple):
         terms = [f"{where}.__class__ is {type(value).__name__} and len({where}) == {len(value)}"]
         for i, v in enumerate(value):
-            terms.extend(_argument_terms(f"{where}[{i}]", v, name))
+            terms.extend(_argument_terms(f"{where}[{i}]", v, name, arguments))
         return terms
-    return [f"{where} is {name('X', value)}"]
+    terms = [f"{where}.__class__ is dict and list({where}) == {name('N', list(value))}"]
+    for key, v in value.items():
+        terms.extend(_argument_terms(f"{where}[{key!r}]", v, name, arguments))
+    return terms
+
+
+def _plain_values(value):
+    """A dict or list of numbers and strings only (compared by value: a config read by the step)."""
+    if type(value) is dict:
+        return all(type(v) in ACCEPTED for v in value.values())
+    if type(value) is list:
+        return all(type(v) in ACCEPTED for v in value)
+    return False
+
+
+def _copy(value):
+    return None if value is None else type(value)(value)

@@ -146,8 +146,8 @@ def _cone(slot, made, initial, seen=None):
 def shared(steps, outputs):
     """Common subexpressions computed once: a pure operation repeated on the same inputs reuses the first result.
 
-    Pure: it writes nothing, draws nothing, and gives one array. A write into one of its inputs, a Python call or
-    a store in between ends the reuse (the inputs may have changed).
+    Pure: it writes nothing, draws nothing, and gives one array. Any write, Python call or store in between ends
+    the reuse (the inputs may have changed, directly or through a view).
     """
     alias, seen, kept = {}, {}, []
 
@@ -169,14 +169,12 @@ def shared(steps, outputs):
                       tuple(alias.get(s, s) for s in step.writes))
             key = _key(step)
             if key is not None and key in seen:
-                alias[step.outputs] = seen[key][0]
+                alias[step.outputs] = seen[key]
                 continue
             if step.writes or step.outputs is None:
-                written = set(step.writes)
-                seen = {k: (out, used) for k, (out, used) in seen.items()
-                        if not ({out} | used) & written} if written else {}
+                seen = {}                            # a write may reach an input through a view: start afresh
             elif key is not None:
-                seen[key] = (step.outputs, _slots_in(step.args) | _slots_in(step.kwargs))
+                seen[key] = step.outputs
         elif isinstance(step, (Call, Store)):
             seen = {}
             if isinstance(step, Store) and step.slot is not None:
@@ -215,19 +213,23 @@ def _frozen(spec):
 
 def folded(steps, outputs, origin):
     """Operations on constants alone replaced by their recorded results (the seed of a backward, a constant's
-    conversion): a replay would compute the same array every time. Not for a result the step writes into, keeps
-    (a store, a Python call's argument) or returns: each replay must give out an array of its own."""
+    conversion): a replay would compute the same array every time. Only for a result that nothing but ufuncs
+    read: one the step writes into (directly or through a view an operation makes of it), keeps (a store, a Python
+    call's argument) or returns must be an array of each replay's own."""
     escaping = set(outputs)
     for step in steps:
         if isinstance(step, Op):
             escaping.update(step.writes)
+            if not isinstance(step.function, np.ufunc) or step.writes:   # it may view or write what it is given
+                escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
         elif isinstance(step, Store) and step.slot is not None:
             escaping.add(step.slot)
         elif isinstance(step, Call):
             escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
     values, kept = {}, []
     for step in steps:
-        if isinstance(step, Op) and _key(step) is not None and step.outputs not in escaping and step.outputs in origin \
+        if isinstance(step, Op) and _key(step) is not None and isinstance(step.outputs, int) \
+                and step.outputs not in escaping and step.outputs in origin \
                 and not (_slots_in(list(step.args)) | _slots_in(step.kwargs)) - set(values):
             values[step.outputs] = origin[step.outputs]
             continue
@@ -238,7 +240,7 @@ def folded(steps, outputs, origin):
 def scalars_kept(steps, outputs):
     """The results a NumPy function gave as a scalar that may stay one on replay (the recording made each a 0-d
     array, as a tensor needs): those only ufuncs and guards read, which treat a scalar and a 0-d array alike."""
-    scalar = {s.outputs for s in steps if isinstance(s, Op) and s.scalar}
+    scalar = {s.outputs for s in steps if isinstance(s, Op) and s.scalar and isinstance(s.outputs, int)}
     for step in steps:
         if isinstance(step, Op):
             if not isinstance(step.function, np.ufunc) or step.writes:
@@ -345,11 +347,11 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
             lines.append(f"v{step.slot} = {place(step.source)}{'._grad' if step.grad else ''}._array{inner}")
         elif isinstance(step, Op):
             args = [source_of(a) for a in step.args]
-            if step.outputs in buffers and not step.writes:      # the ufunc writes into the buffer
+            if isinstance(step.outputs, int) and step.outputs in buffers and not step.writes:   # into its buffer
                 args.append(f"out={name('B', buffers[step.outputs])}")
             call = name("F", step.function) + "(" + ", ".join(
                 args + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
-            if step.scalar and step.outputs not in loose:
+            if step.scalar and not (isinstance(step.outputs, int) and step.outputs in loose):
                 call = f"asarray({call})"
             if step.outputs is None:
                 lines.append(call)
@@ -368,7 +370,7 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
             args = [by_reference(a) for a in step.args] + [f"{k}={by_reference(v)}" for k, v in step.kwargs.items()]
             target = "" if step.output is None else f"v{step.output} = "
             lines.append(f"{target}{name('C', step.function)}({', '.join(args)})  # {step.name}")
-            changed = True
+            changed = changed or not step.idempotent
         elif isinstance(step, Store):
             target = place(step.source)
             value = outer(f"v{step.slot}")
@@ -384,4 +386,4 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
     lines.append("return [" + ", ".join(outer(f"v{s}") for s in outputs) + "]")
     source = "def replay(A):\n" + "".join(f"    {line}\n" for line in lines)
     exec(compile(source, "<minigrad.jit replay>", "exec"), names)          # noqa: S102 - our own generated code
-    return Program(names["replay"], source, guards, constants + list(buffers.values()))
+    return Program(names["replay"], source, guards, constants + list(buffers.values()) + list(values.values()))

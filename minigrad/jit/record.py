@@ -123,11 +123,12 @@ class Guard:
 class Call:
     """A Python call replayed as it is (``optimizer.step()``, ``scheduler.step()``, ``zero_grad()``)."""
 
-    __slots__ = ("function", "args", "kwargs", "name", "output")
+    __slots__ = ("function", "args", "kwargs", "name", "output", "idempotent")
 
     def __init__(self, function, args, kwargs, name, output=None):
         self.function, self.args, self.kwargs, self.name = function, args, kwargs, name
         self.output = output            # the slot of its result, when the replay uses it
+        self.idempotent = False         # calling it twice is calling it once (zero_grad to None)
 
 
 class Load:
@@ -193,6 +194,7 @@ class Recording:
         """A ``Traced`` view of a plain array, in a new slot (``origin`` keeps the plain array itself)."""
         traced = np.ndarray.view(array, Traced)
         traced.slot = self.new_slot()
+        traced.owner = self
         self.origin[traced.slot] = array
         return traced
 
@@ -254,6 +256,8 @@ class Recording:
 
     def describe(self, value):
         """``value`` with every traced array replaced by its ``Slot`` (lists, tuples, dicts and slices walked)."""
+        if isinstance(value, Traced) and value.owner is not self and value.slot is not None:
+            return self.describe(value.owner.origin[value.slot])   # kept from another recording: a plain array
         if isinstance(value, Traced):
             if value.slot is None:
                 raise RecordingError("an array derived from a traced one without passing through the recording "
@@ -299,11 +303,15 @@ class Recording:
             self.steps.append(Guard(read, traced.slot, value, where))
         return value
 
-    def copies_to_host(self):
-        """A strict device's array copied to the host inside the step (``.item()``, ``.numpy()``): not replayable."""
+    def copies_to_host(self, same_array):
+        """An array asked for on the host inside the step (``.item()``, ``.numpy()``, ``np.asarray(t)``): a read when
+        the user's step asks; inside minigrad harmless on the CPU (``same_array``: the host array is the traced one,
+        whose reads become guards), not replayable on a device (a copy the recording cannot follow)."""
         if self.depth:
             return
         where, by_user = _reader()
+        if not by_user and same_array:
+            return
         if by_user:
             self.fail(ReadInStep(f"{where}: the step reads a tensor's value into Python; a recording cannot replay "
                                  "a decision made on a value. Read it after the step, outside the jitted function "
@@ -381,9 +389,11 @@ class Traced(np.ndarray):
     """A NumPy array whose operations go into the current recording (see the module's docstring)."""
 
     slot = None
+    owner = None                           # the Recording that made it
 
     def __array_finalize__(self, obj):
         self.slot = None                   # made without the recording knowing: usable only once recorded
+        self.owner = None
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         recording = current()

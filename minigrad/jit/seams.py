@@ -73,10 +73,10 @@ def _seen_through(real, kind):
         if recording is None:
             return real(*arrays)
         if not kind.wraps:
-            return real(*[recording.origin.get(a.slot, a) if isinstance(a, Traced) else a for a in arrays])
+            return real(*[a.owner.origin.get(a.slot, a) if isinstance(a, Traced) and a.owner else a for a in arrays])
         traced = [(a, a._array) for a in arrays if isinstance(a._array, Traced)]
         for a, inner in traced:                        # a strict array: shown its plain inside for the question
-            a._array = recording.origin.get(inner.slot, inner)
+            a._array = inner.owner.origin.get(inner.slot, inner) if inner.owner else inner
         try:
             return real(*arrays)
         finally:
@@ -101,6 +101,7 @@ def opened(arrays):
         inner_asarray = array_module.asarray                  # what a strict array's __setitem__ reads its value with
         array_module.asarray = _keeping_traced(inner_asarray)
     else:
+        backend.to_host = _host_copy(backend.to_host)
         backend.xp = _RecordingNamespace(type(backend).xp)
         for name in BACKEND_METHODS:
             setattr(backend, name, _recorded(getattr(backend, name)))
@@ -134,10 +135,11 @@ def _keeping_traced(real):
 
 
 def _host_copy(real):
+    """``backend.to_host`` (``.numpy()``, ``.item()``, ``np.asarray(tensor)``, printing): a read of the step."""
     def to_host(array):
         recording = current()
-        if recording is not None and isinstance(getattr(array, "_array", None), Traced):
-            recording.copies_to_host()
+        if recording is not None and isinstance(getattr(array, "_array", array), Traced):
+            recording.copies_to_host(same_array=isinstance(array, Traced))
         return real(array)
 
     return to_host

@@ -158,8 +158,8 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     check_tensor(input, "embedding")
     if input.dtype.is_floating_point:
         raise TypeError(f"embedding: expected integer indices, got {input.dtype}")
-    if values_checked(input) and input.numel():                    # off the CPU: anomaly mode only
-        low, high = int(input.min().item()), int(input.max().item())
+    if values_checked(input) and input.numel() and not ((input.min() >= 0) & (input.max() < weight.shape[0])).item():
+        low, high = int(input.min().item()), int(input.max().item())  # off the CPU: anomaly mode only; one read
         if low < 0 or high >= weight.shape[0]:
             raise IndexError(f"embedding: index out of range: indices must be in [0, {weight.shape[0]}), got "
                              f"[{low}, {high}]")

@@ -249,8 +249,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     ``BinaryCrossEntropy`` says why).
     """
     _check("binary_cross_entropy", input, target, reduction)
-    if values_checked(input) and input.numel():
-        low, high = input.amin().item(), input.amax().item()
+    if values_checked(input) and input.numel() and not ((input.amin() >= 0) & (input.amax() <= 1)).item():
+        low, high = input.amin().item(), input.amax().item()             # (one read when all are in [0, 1])
         if low < 0 or high > 1:
             raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got "
                              f"[{low}, {high}]")

@@ -94,7 +94,7 @@ def _index_array(item, n, axis, input):
         if not -n <= item < n:
             raise IndexError(f"index {item} is out of bounds for dimension {axis} with size {n}")
         return ns.asarray(item % n, dtype=backend.dtype(_dtype.int64), device=backend.array_device)
-    if values_checked(input) and item.size and (int(ns.max(item)) >= n or int(ns.min(item)) < -n):
+    if values_checked(input) and item.size and not bool((ns.max(item) < n) & (ns.min(item) >= -n)):   # one read
         bad = int(ns.max(item)) if int(ns.max(item)) >= n else int(ns.min(item))
         raise IndexError(f"index {bad} is out of bounds for dimension {axis} with size {n} "
                          f"(indexing a tensor of shape {fmt(input.shape)})")
@@ -217,8 +217,8 @@ def index_select(input, dim, index):  # noqa: A002
 def _check_index_range(index, size, d, name):
     """Indices must lie in [0, size): negative ones are rejected as in PyTorch (they would count from the end).
     Checked where reading values is free (the CPU) or in anomaly mode (see docs/gpu.md)."""
-    if values_checked(index) and index.numel():
-        low, high = int(index.min().item()), int(index.max().item())
+    if values_checked(index) and index.numel() and not ((index.min() >= 0) & (index.max() < size)).item():
+        low, high = int(index.min().item()), int(index.max().item())     # (one read when all are in range)
         if low < 0 or high >= size:
             raise IndexError(f"{name}(): index {low if low < 0 else high} is out of bounds for dimension {d} with "
                              f"size {size}")
