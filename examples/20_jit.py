@@ -7,7 +7,7 @@ built, no check already made is made again. The learning rate the scheduler
 sets, Adam's bias corrections and the dropout masks are read or drawn afresh on
 every replay, so the run is the eager run, bit for bit.
 
-Run: python examples/19_jit.py [--quick]
+Run: python examples/20_jit.py [--quick]
 """
 
 import sys
