@@ -128,8 +128,9 @@ def main():
     kinds = (["minigrad"] + (["minigrad+fused"] if have_fused_kernels() else []) + ["minigrad+jit", "numpy"]
              + (["torch"] if have_torch() else []))
     print(f"{' vs '.join(kinds)} (minigrad: NumPy alone; minigrad+fused: Numba kernels where they pay; minigrad+jit: "
-          f"the step under minigrad.jit, replayed; numpy: the tight hand-written limit): median step time "
-          f"(interquartile spread), ratio to numpy, peak memory of a {MEMORY_STEPS}-step process")
+          f"the step under minigrad.jit, replayed, the optimizer as minigrad+fused; numpy: the tight hand-written "
+          f"limit): median step time (interquartile spread), ratio to numpy, peak memory of a {MEMORY_STEPS}-step "
+          f"process")
     rows = []
     for name in selected:
         row = bench_workload(name, kinds)

@@ -86,9 +86,10 @@ class MinigradRun:
 
 
 class MinigradJitRun(MinigradRun):
-    """The same step under ``minigrad.jit``: recorded on its second and third calls, replayed from the fourth."""
+    """The same step under ``minigrad.jit``, with the optimizer's default ``fused=None`` (as minigrad+fused: the
+    compiled update where it pays, W2's): recorded on its early calls, replayed from then on."""
 
-    def __init__(self, w, weights, x, y, device="cpu", fused=False):
+    def __init__(self, w, weights, x, y, device="cpu", fused=None):
         super().__init__(w, weights, x, y, device, fused)
         self.step = minigrad.jit(MinigradRun.step.__get__(self), strict=True)
 

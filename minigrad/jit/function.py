@@ -91,7 +91,7 @@ class JitFunction:
             return self.fn(*args, **kwargs)              # off; or called inside a step being recorded: part of it
         with self._lock:
             entry = self._last
-            if entry is None or not entry.check(args, kwargs):
+            if entry is None or not _holds(entry, args, kwargs):
                 entry = self._entry(args, kwargs)
                 if entry is None:
                     return self._eager(f"more than {self.cache_size} signatures recorded (cache_size)", args, kwargs)
@@ -108,7 +108,7 @@ class JitFunction:
     def _entry(self, args, kwargs):
         """The signature this call belongs to: a known one, or a new one (None past ``cache_size``)."""
         for entry in self._entries:
-            if entry.check(args, kwargs):
+            if _holds(entry, args, kwargs):
                 return entry
         if len(self._entries) >= self.cache_size:
             return None
@@ -205,6 +205,14 @@ class JitFunction:
         with self._lock:
             self._entries.clear()
             self._last = None
+
+
+def _holds(entry, args, kwargs):
+    """Whether this call is of ``entry``'s signature (a check that cannot even be asked does not hold)."""
+    try:
+        return entry.check(args, kwargs)
+    except (KeyError, IndexError, AttributeError, TypeError):
+        return False
 
 
 def jit(fn=None, *, strict=False, cache_size=8):

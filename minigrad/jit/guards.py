@@ -12,7 +12,6 @@ hooks, the optimizers' storage. A call for which a recording's check holds
 replays it; any other records again.
 """
 
-import operator
 import types
 import weakref
 
@@ -146,18 +145,16 @@ def compiled_check(args, kwargs, reach):
     """A function ``check(args, kwargs)``: True while everything the module docstring lists is as it is now.
 
     One generated expression over the objects themselves (``T0._array is K3() and M1['training'] is True and …``),
-    so a call asks it in a few microseconds. A parameter's array is held by a weak reference: a reference of the
-    check's own would tell the optimizer that something else uses the parameter's memory.
+    so a call asks it in a few microseconds; it may raise (a parameter deleted), which means False. A parameter's
+    array is held by a weak reference: a reference of the check's own would tell the optimizer that something else
+    uses the parameter's memory.
     """
-    names, terms = {"state": grad_mode.state, "is_": operator.is_}, []
+    names, terms = {"state": grad_mode.state}, []
 
     def name(prefix, value):
         key = f"{prefix}{len(names)}"
         names[key] = value
         return key
-
-    def same_objects(expression, values):
-        return f"len({expression}) == {len(values)} and all(map(is_, {expression}, {name('K', tuple(values))}))"
 
     terms.append(f"len(args) == {len(args)} and {'not kwargs' if not kwargs else f'len(kwargs) == {len(kwargs)}'}")
     arguments = []                                       # (expression, tensor) in _tensor_arguments' order
@@ -178,20 +175,24 @@ def compiled_check(args, kwargs, reach):
             terms.append(f"{name('R', container)}{'.cell_contents' if key == 'cell_contents' else f'[{key!r}]'} == "
                          f"{name('K', _copy(value))}")
     for module in reach.submodules:
-        m = name("M", vars(module))
-        for key in ("_parameters", "_buffers", "_modules"):
-            terms.append(same_objects(f"tuple({m}[{key!r}].values())", list(vars(module)[key].values())))
-        for key, value in vars(module).items():         # training, p of Dropout, momentum of BatchNorm, …
-            if type(value) in (bool, int, float, str):
+        m, attributes = name("M", vars(module)), vars(module)
+        for key in ("_parameters", "_buffers", "_modules"):      # the same parameters, buffers, children
+            entries = attributes[key]
+            terms.append(f"len({m}[{key!r}]) == {len(entries)}")
+            terms.extend(f"{m}[{key!r}][{k!r}] is {name('K', v)}" for k, v in entries.items())
+        for key, value in attributes.items():            # training, p of Dropout, momentum of BatchNorm, …
+            if type(value) is bool:
+                terms.append(f"{m}[{key!r}] is {value}")
+            elif type(value) in (int, float, str):
                 terms.append(f"{m}[{key!r}] == {name('K', value)}")
         for table in HOOK_TABLES:
-            terms.append(f"{m}[{table!r}] == {name('K', dict(vars(module)[table]))}")
+            hooks = attributes[table]
+            terms.append(f"{m}[{table!r}] == {name('K', dict(hooks))}" if hooks else f"not {m}[{table!r}]")
     for t in reach.tensors:
         n = name("T", t)
         terms.append(f"{n}._array is {name('K', weakref.ref(t._array))}() and {n}._requires_grad is {t._requires_grad} "
-                     f"and ({n}._grad is None) is {t._grad is None} and "
-                     f"{n}._hooks == {name('K', _copy(t._hooks))} and "
-                     f"{n}._post_accumulate_hooks == {name('K', _copy(t._post_accumulate_hooks))}")
+                     f"and ({n}._grad is None) is {t._grad is None} and {_hooks(n, '_hooks', t._hooks, name)} and "
+                     f"{_hooks(n, '_post_accumulate_hooks', t._post_accumulate_hooks, name)}")
     for o in reach.optimizers:
         n = name("O", o)
         terms.append(f"{n}._storage is {name('K', o._storage)} and len({n}.param_groups) == {len(o.param_groups)}")
@@ -249,6 +250,13 @@ def _plain_values(value):
     if type(value) is list:
         return all(type(v) in ACCEPTED for v in value)
     return False
+
+
+def _hooks(tensor, attribute, hooks, name):
+    """A tensor's hook table as it is: None, empty, or these very hooks."""
+    if hooks is None:
+        return f"{tensor}.{attribute} is None"
+    return f"{tensor}.{attribute} == {name('K', dict(hooks))}" if hooks else f"not {tensor}.{attribute}"
 
 
 def _copy(value):
