@@ -22,6 +22,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from itertools import product
 
@@ -77,9 +78,24 @@ def distribute(jobs, work, workers=1, on_result=None):
                 on_result(result)
     finally:
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            _stop_pool(pool)
     return done
+
+
+def _stop_pool(pool, seconds=10):
+    """``pool.terminate()``, but never a hang: the pool stops its workers while a worker may hold a lock of its
+    task queue (waiting for a task, or killed while it read one), and CPython's terminate then waits on that lock
+    for ever. After ``seconds`` the workers are killed and the pool abandoned (its threads are daemons)."""
+    stopper = threading.Thread(target=lambda: (pool.terminate(), pool.join()), daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    if stopper.is_alive():
+        for process in list(getattr(pool, "_pool", ())):
+            if process.is_alive():
+                process.kill()
+        finalizer = getattr(pool, "_terminate", None)
+        if finalizer is not None:
+            finalizer.cancel()                        # its terminate would wait on the same lock at exit
 
 
 def _start_worker():

@@ -122,3 +122,41 @@ def test_sigterm_stops_a_sweep_cleanly_and_the_same_command_resumes_it(tmp_path)
                            capture_output=True, text=True, env=ENV, timeout=300)
     assert again.returncode == 0 and f"resuming, {saved} already in" in again.stdout
     assert len((out / "results.jsonl").read_text().splitlines()) == 1 + 4
+
+
+def test_a_pool_whose_terminate_hangs_is_abandoned_with_its_workers_killed():
+    """CPython's Pool.terminate can wait for ever on a task-queue lock a worker holds; the sweep gives up on it."""
+    import threading
+
+    from minigrad.training.sweep import _stop_pool
+
+    class Worker:
+        def __init__(self):
+            self.killed = False
+
+        def is_alive(self):
+            return not self.killed
+
+        def kill(self):
+            self.killed = True
+
+    class Finalizer:
+        cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    class HangingPool:
+        def __init__(self):
+            self._pool, self._terminate, self.forever = [Worker(), Worker()], Finalizer(), threading.Event()
+
+        def terminate(self):
+            self.forever.wait()
+
+        def join(self):
+            pass
+
+    pool = HangingPool()
+    _stop_pool(pool, seconds=0.2)
+    assert all(w.killed for w in pool._pool) and pool._terminate.cancelled
+    pool.forever.set()
