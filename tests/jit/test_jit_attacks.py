@@ -44,14 +44,20 @@ def _both(build, between=None, n=10, strict=True, shape=(8, 4), out=3):
     return jitted
 
 
-def _linear(out=3, scale=None):
+def _squared_error(model, x, t):
+    return ((model(x) - t) ** 2).mean()
+
+
+def _trainer(make_model=lambda: nn.Linear(4, 3), make_optimizer=lambda params: optim.SGD(params, lr=0.1),
+             loss_of=_squared_error):
+    """``build()`` for ``_both``: a model, its optimizer and a whole step on ``loss_of(model, x, t)``."""
     def build():
-        model = nn.Linear(4, out)
-        opt = optim.SGD(model.parameters(), lr=0.1)
+        model = make_model()
+        opt = make_optimizer(model.parameters())
 
         def step(x, t):
             opt.zero_grad()
-            loss = ((model(x) - t) ** 2).mean()
+            loss = loss_of(model, x, t)
             loss.backward()
             opt.step()
             return loss.detach()
@@ -72,34 +78,15 @@ def test_a_repeated_expression_after_a_write_through_a_view_is_computed_again():
 
 
 def test_an_array_made_in_the_step_and_written_through_a_view_is_made_afresh():
-    def build():
-        model = nn.Linear(4, 3)
-        opt = optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, t):
-            opt.zero_grad()
-            w = minigrad.ones(3)
-            w[0] *= 0.5
-            loss = ((model(x) * w - t) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step, {"model": model}
-    assert _both(build).replays >= 5
+    def halved_first_output(model, x, t):
+        w = minigrad.ones(3)
+        w[0] *= 0.5
+        return ((model(x) * w - t) ** 2).mean()
+    assert _both(_trainer(loss_of=halved_first_output)).replays >= 5
 
 
 def test_adam_with_a_parameter_frozen_for_a_while_steps_each_with_its_own_count():
-    def build():
-        model = nn.Sequential(nn.Linear(4, 3))
-        opt = optim.Adam(model.parameters(), lr=1e-2)
-
-        def step(x, t):
-            opt.zero_grad()
-            loss = ((model(x) - t) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step, {"model": model}
+    build = _trainer(lambda: nn.Sequential(nn.Linear(4, 3)), lambda params: optim.Adam(params, lr=1e-2))
 
     def freeze(i, objects):
         objects["model"][0].weight.requires_grad_(not 7 <= i < 13)
@@ -113,22 +100,11 @@ def test_a_hook_swapped_for_another_records_again():
         if i == 6:
             objects["hook"].remove()
             objects["hook"] = objects["model"].register_forward_hook(lambda m, inputs, out: out * 3)
-    assert _both(_linear(), swap).recordings >= 4
+    assert _both(_trainer(), swap).recordings >= 4
 
 
 def test_the_same_tensor_passed_twice_then_two_tensors_records_again():
-    def build():
-        model = nn.Linear(4, 4)
-        opt = optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, target):
-            opt.zero_grad()
-            loss = ((model(x) - target) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step, {"model": model}
-
+    build = _trainer(lambda: nn.Linear(4, 4))
     results = []
     for use_jit in (False, True):
         minigrad.manual_seed(0)
@@ -143,20 +119,14 @@ def test_the_same_tensor_passed_twice_then_two_tensors_records_again():
 
 
 def test_a_rebound_global_and_a_replaced_parameter_are_seen():
-    state = {"scale": minigrad.ones(3)}
+    state = {}
+
+    def scaled(model, x, t):
+        return ((model(x) * state["scale"] - t) ** 2).mean()
 
     def build():
-        model = nn.Linear(4, 3)
-        opt = optim.SGD(model.parameters(), lr=0.1)
         state["scale"] = minigrad.ones(3)
-
-        def step(x, t):
-            opt.zero_grad()
-            loss = ((model(x) * state["scale"] - t) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step, {"model": model}
+        return _trainer(loss_of=scaled)()
 
     def change(i, objects):
         if i == 5:
@@ -223,20 +193,12 @@ def test_a_tensor_kept_from_one_recording_is_a_plain_array_to_another():
 
 
 def test_gather_and_an_index_made_by_the_model_replay():
-    def build():
-        model = nn.Linear(4, 3)
-        emb = nn.Embedding(3, 2)
-        both = nn.ModuleList([model, emb])
-        opt = optim.SGD(both.parameters(), lr=0.5)
-
-        def step(x, t):
-            opt.zero_grad()
-            h = model(x)
-            loss = ((h - t) ** 2).mean() + emb(h.argmax(1)).square().mean() + h.gather(1, h.argmin(1, keepdim=True)).mean()
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step, {"model": both}
+    def indexed_by_the_model(both, x, t):
+        model, emb = both
+        h = model(x)
+        return ((h - t) ** 2).mean() + emb(h.argmax(1)).square().mean() + h.gather(1, h.argmin(1, keepdim=True)).mean()
+    build = _trainer(lambda: nn.ModuleList([nn.Linear(4, 3), nn.Embedding(3, 2)]),
+                     lambda params: optim.SGD(params, lr=0.5), indexed_by_the_model)
     jitted = _both(build, n=12, strict=False)
     if DEFAULT_DEVICE == "cpu":
         assert jitted.replays >= 7, jitted.fallbacks
