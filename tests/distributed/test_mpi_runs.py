@@ -133,7 +133,7 @@ def test_a_signal_stops_every_rank_and_the_same_ranks_resume_bit_for_bit(tmp_pat
     """SIGTERM to mpiexec reaches every rank; they stop after the same step (the stop request is all-reduced),
     rank 0 writes the checkpoint; resuming on 2 ranks (rank 0 reads it and sends it) ends exactly where an
     uninterrupted 2-rank run ends."""
-    args = [*TRAIN, "--epochs", "12", "--batch-size", "8", "--checkpoint-every", "0"]
+    args = [*TRAIN, "--samples", "960", "--epochs", "12", "--batch-size", "8", "--checkpoint-every", "0"]
     status, output, _ = minigrad(2, *args, "--out", str(tmp_path / "straight"))
     assert status == 0, output
     checkpoint = tmp_path / "run" / "checkpoint.safetensors"
@@ -141,9 +141,8 @@ def test_a_signal_stops_every_rank_and_the_same_ranks_resume_bit_for_bit(tmp_pat
     def stop(job):
         deadline = time.monotonic() + 30
         while not checkpoint.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.2)
-        job.send_signal(signal.SIGTERM)
+            time.sleep(0.005)
+        job.send_signal(signal.SIGTERM)          # after step 1 of 1152 (a checkpoint after every step)
 
     status, output, _ = minigrad(2, *args, "--out", str(tmp_path / "run"), stop=stop)
     assert status == 128 + signal.SIGTERM and "interrupted at step" in output, output
