@@ -4,7 +4,8 @@ The tracer (``minigrad/accel/trace.py``) refuses Python control flow and convers
 traced values, as ``cupy.fuse`` and JAX's tracers do, so a trace that succeeds proves the
 rule branches only on its options. Each trace is then replayed with NumPy and must equal
 the plain rule bit for bit; the CUDA kernel written from it is compiled as C++ with the
-host compiler (the same source, ``T`` = float or double) and must agree bit for bit too.
+host compiler (the same source, ``T`` = float or double) and must agree bit for bit too,
+and so must the NumPy kernel (ufunc calls with ``out=``), run in place on the caller's arrays.
 """
 
 import ctypes
@@ -201,3 +202,170 @@ def test_the_cuda_kernel_source_computes_the_plain_rule_bit_for_bit(dtype, tmp_p
         getattr(compiled, f"k{k}")(*pointers, *numbers, ctypes.c_long(arrays["param"].shape[0]))
         for name in outputs:
             np.testing.assert_array_equal(work[name], expected[name], err_msg=f"{IDS[k]}: {name}")
+
+
+# ================================================================== the NumPy kernel (ufunc calls with out=)
+_NUMPY_KERNELS = {}
+
+
+def _numpy_kernel(case):
+    """The configuration's trace and its NumPy kernel (written once per configuration)."""
+    cls, present, arguments, _, _ = case
+    key = (cls, present, options_of(arguments))
+    if key not in _NUMPY_KERNELS:
+        rule_trace = trace(cls.rule, cls.rule_state, present, arguments)
+        _NUMPY_KERNELS[key] = rule_trace, kernel_source.numpy_kernel(rule_trace, options_of(arguments))
+    return _NUMPY_KERNELS[key]
+
+
+def _in_storage(arrays, elements):
+    """Copies of the arrays as the optimizer holds them: param and the state as views of one flat array, grad apart.
+    Returns (flat storage, name -> array, in ``elements`` order)."""
+    kept = [name for name in elements if name != "grad"]
+    n = arrays["param"].shape[0]
+    storage = np.concatenate([arrays[name] for name in kept])
+    views = {name: storage[k * n:(k + 1) * n] for k, name in enumerate(kept)}
+    views["grad"] = arrays["grad"].copy()
+    return storage, {name: views[name] for name in elements}
+
+
+def _work(kernel, like):
+    """Fresh work arrays, full of NaN: a value read before it is written would show."""
+    return [np.full_like(like, np.nan) for _ in range(kernel.buffers)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", CONFIGURATIONS, ids=IDS)
+def test_the_numpy_kernel_computes_the_plain_rule_bit_for_bit_in_place(case, dtype):
+    """At each step whose options are the configuration's, the kernel writes the plain rule's values into the
+    very arrays it is given (views of one flat storage), leaves grad as it was, and returns True; at a step
+    of another configuration (SGD's first step, RAdam's rectification) it returns False and changes nothing."""
+    cls, present, arguments, opt, group = case
+    rule_trace, kernel = _numpy_kernel(case)
+    assert kernel is not None
+    ran = 0
+    for step in STEPS:
+        n = opt.rule_arguments(group, step, new_state=step == 1)
+        arrays = _inputs(cls, present, opt, group, dtype, seed=step)
+        assert not any(np.isnan(a).any() for a in arrays.values())
+        storage, views = _in_storage(arrays, rule_trace.elements)
+        before = storage.copy()
+        work = _work(kernel, views["param"])
+        if options_of(n) != options_of(arguments):
+            assert kernel.function(n, work, *views.values()) is False
+            np.testing.assert_array_equal(storage, before)
+            assert all(np.isnan(w).all() for w in work)
+            continue
+        expected = _plain(cls, present, n, arrays)
+        assert kernel.function(n, work, *views.values()) is True
+        ran += 1
+        for name in expected:
+            assert not np.isnan(expected[name]).any(), name
+            assert views[name].dtype == dtype and np.shares_memory(views[name], storage)
+            np.testing.assert_array_equal(views[name], expected[name], err_msg=f"step {step}: {name}")
+        np.testing.assert_array_equal(views["grad"], arrays["grad"])
+    assert ran
+
+
+def test_the_numpy_kernel_refuses_other_options_and_touches_nothing():
+    """With any one option flipped in the arguments, the kernel returns False and leaves every array as it was."""
+    for case in CONFIGURATIONS:
+        cls, present, arguments, opt, group = case
+        rule_trace, kernel = _numpy_kernel(case)
+        arrays = _inputs(cls, present, opt, group, np.float32)
+        views = {name: arrays[name].copy() for name in rule_trace.elements}
+        work = _work(kernel, views["param"])
+        for option, value in options_of(arguments):
+            flipped = dict(arguments, **{option: not value})
+            assert kernel.function(flipped, work, *views.values()) is False, (cls.__name__, option)
+            for name in rule_trace.elements:
+                np.testing.assert_array_equal(views[name], arrays[name])
+            assert all(np.isnan(w).all() for w in work)
+
+
+def test_the_numpy_kernel_reuses_its_work_arrays():
+    """Two consecutive calls with the same work arrays give what two calls with fresh ones give, bit for bit."""
+    for case in CONFIGURATIONS:
+        cls, present, arguments, opt, group = case
+        rule_trace, kernel = _numpy_kernel(case)
+        arrays = _inputs(cls, present, opt, group, np.float32)
+        reused = {name: arrays[name].copy() for name in rule_trace.elements}
+        fresh = {name: arrays[name].copy() for name in rule_trace.elements}
+        work = _work(kernel, arrays["param"])
+        for _ in range(2):
+            assert kernel.function(arguments, work, *reused.values())
+            assert kernel.function(arguments, _work(kernel, arrays["param"]), *fresh.values())
+        for name in rule_trace.outputs:
+            np.testing.assert_array_equal(reused[name], fresh[name], err_msg=f"{cls.__name__}: {name}")
+
+
+def test_the_numpy_kernel_makes_one_ufunc_call_per_element_operation():
+    """The body is the trace's element operations, one ufunc call each with out=, and the number operations
+    as Python arithmetic; ``np.copyto`` only where an output's new value is an input (SGD's first step:
+    the momentum buffer is g), so every other output is computed straight into its own array."""
+    for case in CONFIGURATIONS:
+        rule_trace, kernel = _numpy_kernel(case)
+        lines = [line.strip() for line in kernel.source.splitlines()]
+        calls = [line for line in lines if line.startswith("np.") and not line.startswith("np.copyto(")]
+        assert len(calls) == sum(o.result.is_element for o in rule_trace.operations)
+        assert all(line.endswith(")") and ", out=" in line for line in calls)
+        copies = sorted(line for line in lines if line.startswith("np.copyto("))
+        assert copies == sorted(f"np.copyto({name}, {value.name})" for name, value in rule_trace.outputs.items()
+                                if value.name in rule_trace.elements and value.name != name)
+    sgd_momentum = next(c for c in CONFIGURATIONS if c[0] is optim.SGD and dict(options_of(c[2])) == dict(
+        has_momentum=True, has_weight_decay=False, maximize=False, nesterov=False, new_buffer=False))
+    adam = next(c for c in CONFIGURATIONS if c[0] is optim.Adam and not any(v for _, v in options_of(c[2])))
+    for case, ufuncs in ((sgd_momentum, 5), (adam, 12)):
+        assert _numpy_kernel(case)[1].source.count("out=") == ufuncs
+
+
+def _late_read(param, grad, buf, *, lr):
+    """buf's new value comes before its old value is last read: computed aside, copied in at the end."""
+    new_buf = lr * grad
+    return param - lr * buf, new_buf
+
+
+def _shared(param, grad, buf, *, lr):
+    """buf's new value is param's: computed into param, copied into buf at the end."""
+    new = param - lr * grad
+    return new, new
+
+
+def _copy_late(param, grad, buf, *, lr):
+    """buf's new value is g, copied in once param's step has read buf's old value."""
+    return param - lr * buf, grad
+
+
+def _unchanged(param, grad, buf, *, lr):
+    """buf stays as it is: never written."""
+    return param - lr * buf, buf
+
+
+@pytest.mark.parametrize("rule, copies", [(_late_read, 1), (_shared, 1), (_copy_late, 1), (_unchanged, 0)],
+                         ids=["late-read", "shared", "copy-late", "unchanged"])
+def test_the_numpy_kernel_writes_an_output_only_once_its_old_value_is_dead(rule, copies):
+    """Orders of reads and writes no optimizer's rule has (yet), against the rule run on NumPy arrays."""
+    arguments = {"lr": 0.1}
+    rule_trace = trace(rule, ("buf",), (True,), arguments)
+    kernel = kernel_source.numpy_kernel(rule_trace, ())
+    assert kernel.source.count("np.copyto(") == copies
+    rng = np.random.default_rng(0)
+    arrays = {name: rng.standard_normal(257).astype(np.float32) for name in ("param", "grad", "buf")}
+    expected = rule(*[a.copy() for a in arrays.values()], **arguments)
+    views = {name: a.copy() for name, a in arrays.items()}
+    assert kernel.function(arguments, _work(kernel, arrays["param"]), *views.values()) is True
+    np.testing.assert_array_equal(views["param"], expected[0])
+    np.testing.assert_array_equal(views["buf"], expected[1])
+    np.testing.assert_array_equal(views["grad"], arrays["grad"])
+
+
+def test_the_numpy_kernel_declines_what_it_cannot_write():
+    """None where an output's new value is the old value of an array it writes, or a number's name is taken."""
+    def swaps(param, grad, buf, *, lr):
+        return buf, param
+
+    def takes_n(param, grad, *, n):
+        return (param - n * grad,)
+
+    assert kernel_source.numpy_kernel(trace(swaps, ("buf",), (True,), {"lr": 0.1}), ()) is None
+    assert kernel_source.numpy_kernel(trace(takes_n, (), (), {"n": 0.1}), ()) is None
