@@ -133,6 +133,9 @@ _UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", 
            "sqrt": "sqrt", "abs": "absolute", "maximum": "maximum"}
 
 
+_PLAIN_NUMBERS = frozenset({float, int})
+
+
 class NumpyKernel:
     """``function(n, W, param, grad, *state) -> bool``, written from a trace; ``source`` is its text.
 
@@ -141,7 +144,8 @@ class NumpyKernel:
     ``state`` the arrays ``trace.elements`` names after ``grad``. Returns False, having touched
     nothing, when an option in ``n`` is not identically the traced one; else updates param and
     the state in place and returns True. ``grad`` is only read; a work array is written before
-    it is read.
+    it is read. A number that is not a Python float or int (an ``np.float64`` η, which NumPy
+    lets raise a float32 rule into float64) also returns False untouched.
     """
 
     __slots__ = ("source", "buffers", "function")
@@ -195,7 +199,7 @@ def numpy_kernel(trace, options, name="minigrad_numpy_step"):
     operations.reverse()
     numbers = [number for number in trace.numbers if number in needed]
     names = [*trace.elements, *trace.numbers]
-    if len(set(names)) < len(names) or any(x in {"n", "W", "np", "math", "max", "abs", "float", name}
+    if len(set(names)) < len(names) or any(x in {"n", "W", "np", "math", "max", "abs", "float", "type", "PLAIN", name}
                                            or re.fullmatch(r"[tw]\d+", x) for x in names):
         return None
     written = [array for array, value in outputs.items() if value != array]
@@ -260,12 +264,14 @@ def numpy_kernel(trace, options, name="minigrad_numpy_step"):
     check = " or ".join(f"n[{option!r}] is not {value!r}" for option, value in sorted(options.items()))
     head = [f"if {check}:", "    return False"] if check else []
     head += [f"{number} = n[{number!r}]" for number in numbers]
+    if numbers:                          # a NumPy scalar (np.float64 η) would make the plain rule compute in float64
+        head += [f"if {' or '.join(f'type({number}) not in PLAIN' for number in numbers)}:", "    return False"]
     head += [f"{o.result.name} = {_WRITTEN[o.op][2].format(*map(_number_value, o.args))}"
              for o in operations if not o.result.is_element]
     head += [f"{buffer} = W[{k}]" for k, buffer in enumerate(buffers)]
     source = "\n".join([f"def {name}(n, W, {', '.join(trace.elements)}):",
                         *[f"    {line}" for line in head + body], "    return True", ""])
-    namespace = {"np": np, "math": math}
+    namespace = {"np": np, "math": math, "PLAIN": _PLAIN_NUMBERS}
     exec(compile(source, f"<{name}>", "exec"), namespace)
     return NumpyKernel(source, len(buffers), namespace[name])
 

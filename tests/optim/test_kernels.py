@@ -11,6 +11,7 @@ and so must the NumPy kernel (ufunc calls with ``out=``), run in place on the ca
 import ctypes
 import inspect
 import itertools
+import re
 import shutil
 import subprocess
 
@@ -281,6 +282,22 @@ def test_the_numpy_kernel_refuses_other_options_and_touches_nothing():
             for name in rule_trace.elements:
                 np.testing.assert_array_equal(views[name], arrays[name])
             assert all(np.isnan(w).all() for w in work)
+
+
+def test_the_numpy_kernel_refuses_numbers_that_are_not_python_numbers():
+    """An np.float64 η makes the plain rule compute a float32 step in float64: the kernel leaves such a step to it."""
+    for case in CONFIGURATIONS:
+        cls, present, arguments, opt, group = case
+        rule_trace, kernel = _numpy_kernel(case)
+        arrays = _inputs(cls, present, opt, group, np.float32)
+        views = {name: arrays[name].copy() for name in rule_trace.elements}
+        work = _work(kernel, views["param"])
+        read = set(re.findall(r"= n\['(\w+)'\]", kernel.source))           # the numbers it reads
+        for number in read:
+            assert kernel.function(dict(arguments, **{number: np.float64(arguments[number])}), work,
+                                   *views.values()) is False, (cls.__name__, number)
+            for name in rule_trace.elements:
+                np.testing.assert_array_equal(views[name], arrays[name])
 
 
 def test_the_numpy_kernel_reuses_its_work_arrays():
