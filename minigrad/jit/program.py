@@ -16,9 +16,13 @@ list of the call's tensor arguments. ``source`` keeps the text, which ``explain(
 shows.
 """
 
+import operator
+
 import numpy as np
 
+from minigrad.backend import numpy_namespace as cpu
 from minigrad.jit.record import Call, Guard, Live, Load, Op, OuterSlot, Slot, Store
+from minigrad.optim.optimizer import Optimizer
 
 
 class GuardFailed(Exception):
@@ -38,6 +42,60 @@ class Program:
     def nbytes(self):
         """Memory the recording keeps alive: its constant arrays and the buffers its results are written into."""
         return sum(c.nbytes for c in self.constants if isinstance(c, np.ndarray))
+
+
+# the CPU namespace's wrappers (numpy_namespace.py) and the NumPy call each makes, taking the same arguments
+_LOWERED = {id(cpu.sum): np.add.reduce, id(cpu.prod): np.multiply.reduce, id(cpu.max): np.maximum.reduce,
+            id(cpu.min): np.minimum.reduce, id(cpu.permute_dims): np.ndarray.transpose}
+
+
+def lowered(steps):
+    """The CPU namespace's wrappers replaced by the NumPy calls they make: the same arrays, one Python frame less
+    per call (a replay of a small model is made of such calls). ``matrix_transpose(x)`` becomes ``x.mT`` and
+    ``reshape(x, shape)`` the array's own ``reshape``."""
+    kept = []
+    for step in steps:
+        if isinstance(step, Op) and not step.writes:
+            function = _LOWERED.get(id(step.function))
+            if step.function is cpu.matrix_transpose and not step.kwargs:
+                function = _MATRIX_TRANSPOSE
+            elif step.function is cpu.reshape and len(step.args) == 2 and not step.kwargs:
+                function = np.ndarray.reshape
+            if function is not None:
+                step = Op(function, step.args, step.kwargs, step.outputs, step.scalar, step.writes)
+        kept.append(step)
+    return kept
+
+
+_MATRIX_TRANSPOSE = operator.attrgetter("mT")
+
+
+def _reduction(function):
+    """Whether ``function`` is a ufunc's ``reduce`` (a new array, never a view; it takes ``out=``)."""
+    return isinstance(getattr(function, "__self__", None), np.ufunc) and function.__name__ == "reduce"
+
+
+def without_overwritten_clears(steps):
+    """``steps`` without the ``optimizer.zero_grad()`` calls whose every parameter gets a new gradient stored
+    later, with no Python call and no read of that gradient in between: the stores replace the None it sets."""
+    kept = []
+    for n, step in enumerate(steps):
+        if not (isinstance(step, Call) and step.idempotent
+                and getattr(step.function, "__func__", None) is Optimizer.zero_grad):
+            kept.append(step)
+            continue
+        waiting = {id(p) for group in step.function.__self__.param_groups for p in group["params"]}
+        for later in steps[n + 1:]:
+            if not waiting or isinstance(later, Call):
+                break
+            if isinstance(later, (Load, Store)) and later.source[0] == "tensor" and id(later.source[1]) in waiting:
+                if isinstance(later, Load) and later.grad or isinstance(later, Store) and later.kind == "grad_array":
+                    break                                # the gradient is read (or written into) first
+                if isinstance(later, Store) and later.kind in ("grad", "no_grad"):
+                    waiting.discard(id(later.source[1]))
+        if waiting:
+            kept.append(step)
+    return kept
 
 
 def pruned(steps, outputs):
@@ -213,19 +271,22 @@ def _frozen(spec):
 
 def folded(steps, outputs, origin):
     """Operations on constants alone replaced by their recorded results (the seed of a backward, a constant's
-    conversion): a replay would compute the same array every time. Only for a result that nothing but ufuncs
-    read: one the step writes into (directly or through a view an operation makes of it), keeps (a store, a Python
-    call's argument) or returns must be an array of each replay's own."""
+    conversion, the class indices a one-hot compares with): a replay would compute the same array every time.
+    Only for a result that is only read: one the step writes into, keeps (a store, a Python call's argument) or
+    returns — directly or through a view an operation makes of it — must be an array of each replay's own."""
     escaping = set(outputs)
     for step in steps:
         if isinstance(step, Op):
             escaping.update(step.writes)
-            if not isinstance(step.function, np.ufunc) or step.writes:   # it may view or write what it is given
+            if step.writes:                              # it may write what it is given
                 escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
         elif isinstance(step, Store) and step.slot is not None:
             escaping.add(step.slot)
         elif isinstance(step, Call):
             escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
+    for step in reversed(steps):                         # an array escapes with a view made of it
+        if isinstance(step, Op) and not isinstance(step.function, np.ufunc) and _produced(step) & escaping:
+            escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
     values, kept = {}, []
     for step in steps:
         if isinstance(step, Op) and _key(step) is not None and isinstance(step.outputs, int) \
@@ -255,7 +316,8 @@ def scalars_kept(steps, outputs):
 def buffered(steps, outputs, origin):
     """The results that can be written into a buffer allocated once: {slot: buffer}.
 
-    A ufunc's result (``np.add``, ``np.matmul``, ``np.tanh``…: always a new array, never a view) qualifies when
+    A ufunc's result (``np.add``, ``np.matmul``, ``np.tanh``…, or a reduction ``np.add.reduce``: always a new
+    array, never a view) qualifies when
     nothing outlives the replay through it — it is not returned, stored into a tensor, handed to a Python call,
     nor reachable through a view an operation made of it (any operation but a ufunc may return a view). Its
     buffer then holds a dead value when the next replay writes into it.
@@ -273,7 +335,8 @@ def buffered(steps, outputs, origin):
             escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
     buffers = {}
     for step in steps:
-        if isinstance(step, Op) and isinstance(step.function, np.ufunc) and not step.scalar and not step.writes \
+        if isinstance(step, Op) and (isinstance(step.function, np.ufunc) or _reduction(step.function)) \
+                and not step.scalar and not step.writes \
                 and "out" not in step.kwargs and isinstance(step.outputs, int) and step.outputs not in escaping \
                 and isinstance(origin.get(step.outputs), np.ndarray):
             buffers[step.outputs] = np.empty_like(origin[step.outputs])
@@ -332,7 +395,7 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
         kind, where = source
         return f"A[{where}]" if kind == "arg" else name("T", where)
 
-    steps, outputs = shared(hoisted(steps), outputs)
+    steps, outputs = shared(hoisted(lowered(without_overwritten_clears(steps))), outputs)
     steps, values = folded(steps, outputs, origin or {})
     steps = pruned(steps, outputs)
     buffers = buffered(steps, outputs, origin or {})
