@@ -51,28 +51,38 @@ _LOWERED = {id(cpu.sum): np.add.reduce, id(cpu.prod): np.multiply.reduce, id(cpu
 
 def lowered(steps):
     """The CPU namespace's wrappers replaced by the NumPy calls they make: the same arrays, one Python frame less
-    per call (a replay of a small model is made of such calls). ``matrix_transpose(x)`` becomes ``x.mT`` and
-    ``reshape(x, shape)`` the array's own ``reshape``."""
+    per call (a replay of a small model is made of such calls). ``matrix_transpose(x)`` becomes ``x.mT``,
+    ``reshape`` and ``astype`` the array's own methods, ``zeros(shape, dtype=, device=)`` NumPy's without the
+    device (the CPU's is the only one)."""
     kept = []
     for step in steps:
         if isinstance(step, Op) and not step.writes:
-            function = _LOWERED.get(id(step.function))
-            if step.function is cpu.matrix_transpose and not step.kwargs:
+            function, kwargs = _LOWERED.get(id(step.function)), step.kwargs
+            if step.function is cpu.matrix_transpose and not kwargs:
                 function = _MATRIX_TRANSPOSE
-            elif step.function is cpu.reshape and len(step.args) == 2 and not step.kwargs:
+            elif step.function is cpu.reshape and len(step.args) == 2 and not kwargs:
                 function = np.ndarray.reshape
+            elif step.function is cpu.astype and len(step.args) == 2 and set(kwargs) <= {"copy"}:
+                function = np.ndarray.astype
+            elif id(step.function) in _MADE and set(kwargs) <= {"dtype", "device"}:
+                function, kwargs = _MADE[id(step.function)], {k: v for k, v in kwargs.items() if k == "dtype"}
             if function is not None:
-                step = Op(function, step.args, step.kwargs, step.outputs, step.scalar, step.writes)
+                step = Op(function, step.args, kwargs, step.outputs, step.scalar, step.writes)
         kept.append(step)
     return kept
+
+
+_MADE = {id(cpu.zeros): np.zeros, id(cpu.ones): np.ones, id(cpu.full): np.full}     # (shape[, value], dtype=)
 
 
 _MATRIX_TRANSPOSE = operator.attrgetter("mT")
 
 
-def _reduction(function):
-    """Whether ``function`` is a ufunc's ``reduce`` (a new array, never a view; it takes ``out=``)."""
-    return isinstance(getattr(function, "__self__", None), np.ufunc) and function.__name__ == "reduce"
+def _fresh(function):
+    """Whether ``function`` always returns a new array, never a view of an argument, and takes ``out=``: a ufunc
+    (``np.add``, ``np.matmul``, ``np.tanh``…) or a ufunc's reduction (``np.add.reduce``)."""
+    return isinstance(function, np.ufunc) or \
+        isinstance(getattr(function, "__self__", None), np.ufunc) and function.__name__ == "reduce"
 
 
 def without_overwritten_clears(steps):
@@ -285,7 +295,7 @@ def folded(steps, outputs, origin):
         elif isinstance(step, Call):
             escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
     for step in reversed(steps):                         # an array escapes with a view made of it
-        if isinstance(step, Op) and not isinstance(step.function, np.ufunc) and _produced(step) & escaping:
+        if isinstance(step, Op) and not _fresh(step.function) and _produced(step) & escaping:
             escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
     values, kept = {}, []
     for step in steps:
@@ -316,11 +326,10 @@ def scalars_kept(steps, outputs):
 def buffered(steps, outputs, origin):
     """The results that can be written into a buffer allocated once: {slot: buffer}.
 
-    A ufunc's result (``np.add``, ``np.matmul``, ``np.tanh``…, or a reduction ``np.add.reduce``: always a new
-    array, never a view) qualifies when
-    nothing outlives the replay through it — it is not returned, stored into a tensor, handed to a Python call,
-    nor reachable through a view an operation made of it (any operation but a ufunc may return a view). Its
-    buffer then holds a dead value when the next replay writes into it.
+    The result of a ufunc or a reduction (``_fresh``: always a new array, never a view) qualifies when nothing
+    outlives the replay through it — it is not returned, stored into a tensor, handed to a Python call, nor
+    reachable through a view another operation made of it. Its buffer then holds a dead value when the next
+    replay writes into it.
     """
     escaping = set(outputs)
     for step in steps:
@@ -329,18 +338,79 @@ def buffered(steps, outputs, origin):
         elif isinstance(step, Call):
             escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
     for step in reversed(steps):                         # a view of an input escapes with its result
-        if isinstance(step, Op) and not (isinstance(step.function, np.ufunc) and not step.scalar) and \
+        if isinstance(step, Op) and not _fresh(step.function) and \
                 step.outputs is not None and (set(step.outputs if isinstance(step.outputs, list) else [step.outputs])
                                               & escaping):
             escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
     buffers = {}
     for step in steps:
-        if isinstance(step, Op) and (isinstance(step.function, np.ufunc) or _reduction(step.function)) \
+        if isinstance(step, Op) and _fresh(step.function) \
                 and not step.scalar and not step.writes \
                 and "out" not in step.kwargs and isinstance(step.outputs, int) and step.outputs not in escaping \
                 and isinstance(origin.get(step.outputs), np.ndarray):
             buffers[step.outputs] = np.empty_like(origin[step.outputs])
     return buffers
+
+
+def gathered(steps, outputs, origin):
+    """The joins ``concatenate(parts, axis=None)`` whose parts can be computed straight into the joined array.
+
+    The optimizer joins the gradients end to end each step (a copy of all of them); when each part is a fresh
+    ufunc result of the join's dtype, made for nothing else, the replay instead allocates the joined array
+    first and each part is computed into its slice (``out=``), a view the gradient tensor then holds. A new
+    joined array each replay, so a gradient kept from an earlier step keeps its values. Nothing may write into
+    the join or a view made of it (a part may be written: the join sees it, as eager's copy would).
+
+    Returns ``{part slot: (join slot, start, stop, shape)}`` and ``{join slot: (first part's slot, size, dtype)}``.
+    """
+    made = {}
+    for step in steps:
+        if isinstance(step, Op) and isinstance(step.outputs, int):
+            made[step.outputs] = step
+    parts, joins, taken = {}, {}, set()
+    for n, step in enumerate(steps):
+        if not (isinstance(step, Op) and step.function is np.concatenate and step.kwargs == {"axis": None}
+                and len(step.args) == 1 and isinstance(step.args[0], list) and not step.writes
+                and isinstance(step.outputs, int) and isinstance(origin.get(step.outputs), np.ndarray)):
+            continue
+        join, dtype = step.outputs, origin[step.outputs].dtype
+        slots = [a.index for a in step.args[0] if type(a) is Slot]
+        if len(slots) != len(step.args[0]) or len(set(slots)) != len(slots) or set(slots) & taken \
+                or not all(_computable_into(made.get(s), origin.get(s), dtype) for s in slots) \
+                or set(slots) & set(outputs) or _written_through(join, steps[n + 1:]):
+            continue
+        start = 0
+        for s in slots:
+            size = origin[s].size
+            parts[s] = (join, start, start + size, origin[s].shape)
+            start += size
+        joins[join] = (min(slots, key=lambda s: steps.index(made[s])), start, dtype)
+        taken.update(slots)
+    return parts, joins
+
+
+def _computable_into(step, value, dtype):
+    """Whether ``step`` makes ``value`` fresh and can be told where to write it (a ufunc or a reduction)."""
+    return step is not None and _fresh(step.function) \
+        and not step.scalar and not step.writes and "out" not in step.kwargs \
+        and isinstance(value, np.ndarray) and value.dtype == dtype
+
+
+def _written_through(slot, steps):
+    """Whether a step writes into ``slot`` or into a view an operation makes of it (or hands one to a call)."""
+    reached = {slot}
+    for step in steps:
+        if isinstance(step, Op):
+            used = _slots_in(step.args) | _slots_in(step.kwargs)
+            if set(step.writes) & reached:
+                return True
+            if used & reached and not _fresh(step.function):
+                reached |= _produced(step)
+        elif isinstance(step, Call) and (_slots_in(list(step.args)) | _slots_in(step.kwargs)) & reached:
+            return True
+        elif isinstance(step, Store) and step.slot in reached:
+            return True
+    return False
 
 
 def compile_program(steps, outputs, wrap, arrays, origin=None):
@@ -399,6 +469,9 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
     steps, values = folded(steps, outputs, origin or {})
     steps = pruned(steps, outputs)
     buffers = buffered(steps, outputs, origin or {})
+    parts, joins = gathered(steps, outputs, origin or {}) if not arrays.wraps else ({}, {})
+    first_parts = {first: (join, size, dtype) for join, (first, size, dtype) in joins.items()}
+    names["empty"] = np.empty
     loose = scalars_kept(steps, outputs)
     lines, changed, guards = [], False, []
     for slot, value in values.items():                 # the folded results: constants, bound once
@@ -409,9 +482,19 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
             live.add(step.slot)
             lines.append(f"v{step.slot} = {place(step.source)}{'._grad' if step.grad else ''}._array{inner}")
         elif isinstance(step, Op):
+            single = isinstance(step.outputs, int)
+            if single and step.outputs in joins:           # its parts were computed into it
+                lines.append(f"v{step.outputs} = j{step.outputs}")
+                continue
+            if single and step.outputs in first_parts:     # the joined array, before its first part
+                join, size, dtype = first_parts[step.outputs]
+                lines.append(f"j{join} = empty({size}, {name('D', dtype)})")
             args = [source_of(a) for a in step.args]
-            if isinstance(step.outputs, int) and step.outputs in buffers and not step.writes:   # into its buffer
+            if single and step.outputs in buffers and not step.writes:                # into its buffer
                 args.append(f"out={name('B', buffers[step.outputs])}")
+            elif single and step.outputs in parts:                    # into its slice of a joined array
+                join, start, stop, shape = parts[step.outputs]
+                args.append(f"out=j{join}[{start}:{stop}].reshape({shape!r})")
             call = name("F", step.function) + "(" + ", ".join(
                 args + [f"{k}={source_of(v)}" for k, v in step.kwargs.items()]) + ")"
             if step.scalar and not (isinstance(step.outputs, int) and step.outputs in loose):

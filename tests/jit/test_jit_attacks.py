@@ -254,3 +254,66 @@ def test_an_argument_the_check_cannot_see_into_runs_eagerly_and_says_why():
     for _ in range(4):
         jitted(Batch(minigrad.ones(2)))
     assert jitted.replays == 0 and "not a tensor, a number" in jitted.fallbacks[0]
+
+
+# ---------------------------------------------------------------- what the replay leaves out or writes in place
+def _kept_grads_and_clears(make_model, forward):
+    """Train eagerly and jitted; keep every .grad after each call. Returns both runs' kept grads and the replay."""
+    build = _trainer(make_model, lambda params: optim.SGD(params, lr=0.1, momentum=0.9),
+                     lambda model, x, t: ((forward(model, x) - t) ** 2).mean())
+    runs = []
+    for use_jit in (False, True):
+        minigrad.manual_seed(0)
+        step, objects = build()
+        run = minigrad.jit(step, strict=True) if use_jit else step
+        kept = []
+        for x, t in _batches(8):
+            run(minigrad.tensor(x), minigrad.tensor(t))
+            kept.append([p.grad for p in objects["model"].parameters()])       # the tensors themselves, kept
+        runs.append(([[None if g is None else g.cpu().numpy().copy() for g in grads] for grads in kept], run))
+    return runs
+
+
+def test_gradients_computed_into_the_joined_array_keep_their_values_once_kept():
+    """The replay computes each gradient straight into its slice of the optimizer's joined gradient, a new array
+    each call: a .grad kept from an earlier step still holds that step's values, as eager's does."""
+    (eager, _), (jitted, run) = _kept_grads_and_clears(lambda: nn.Sequential(nn.Linear(4, 6), nn.Tanh(),
+                                                                             nn.Linear(6, 3)), lambda m, x: m(x))
+    assert run.replays >= 4
+    assert ("empty(" in run.explain()) is (DEFAULT_DEVICE == "cpu")   # the gradients went into a joined array
+    for a, b in zip(eager, jitted):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+
+
+def test_zero_grad_is_left_out_only_where_every_gradient_is_replaced():
+    """A parameter the forward does not use keeps no gradient: zero_grad stays in that replay, and every .grad
+    (None included) is eager's; where every parameter gets a new gradient, the replay leaves zero_grad out."""
+    class Partly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Linear(4, 3), nn.Linear(4, 3)
+
+    (eager, _), (jitted, run) = _kept_grads_and_clears(Partly, lambda m, x: m.used(x))
+    assert run.replays >= 4 and "zero_grad" in run.explain()
+    for a, b in zip(eager, jitted):
+        assert [g is None for g in a] == [g is None for g in b] == [False, False, True, True]
+        for u, v in zip(a, b):
+            assert u is None or np.array_equal(u, v)
+    (_, _), (_, whole) = _kept_grads_and_clears(lambda: nn.Linear(4, 3), lambda m, x: m(x))
+    assert whole.replays >= 4 and "zero_grad" not in whole.explain()
+
+
+def test_the_namespace_wrappers_are_replayed_as_the_numpy_calls_they_make():
+    """sum, max, transposes and reshapes of the CPU namespace cost a Python frame each: the replay calls NumPy."""
+    if DEFAULT_DEVICE != "cpu":
+        pytest.skip("the CPU namespace's wrappers: on a strict device the recording sees NumPy's own calls")
+    from minigrad.backend import numpy_namespace
+
+    def loss_of(model, x, t):
+        return (model(x).reshape(-1, 3).max(dim=1).values - t.sum(dim=1)).abs().sum()
+
+    jitted = _both(_trainer(loss_of=loss_of))
+    functions = jitted._last.program.run.__globals__.values()
+    assert jitted.replays >= 4
+    assert not [f for f in functions if getattr(f, "__module__", None) == numpy_namespace.__name__]
