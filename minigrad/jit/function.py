@@ -87,7 +87,7 @@ class JitFunction:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if os.environ.get("MINIGRAD_JIT", "1") == "0" or active.recording is not None:
+        if _switched_off() or active.recording is not None:
             return self.fn(*args, **kwargs)              # off; or called inside a step being recorded: part of it
         with self._lock:
             entry = self._last
@@ -205,6 +205,19 @@ class JitFunction:
         with self._lock:
             self._entries.clear()
             self._last = None
+
+
+try:                                      # CPython's environment mapping, read without encoding the key every call
+    _ENVIRON, _KEY, _OFF = os.environ._data, os.environ.encodekey("MINIGRAD_JIT"), os.environ.encodevalue("0")
+except AttributeError:
+    _ENVIRON = None
+
+
+def _switched_off():
+    """Whether ``MINIGRAD_JIT=0`` is set now (``os.environ.get`` costs a few microseconds inside a step)."""
+    if _ENVIRON is None:
+        return os.environ.get("MINIGRAD_JIT", "1") == "0"
+    return _ENVIRON.get(_KEY) == _OFF
 
 
 def _holds(entry, args, kwargs):
