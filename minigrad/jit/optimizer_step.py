@@ -13,9 +13,10 @@ nothing else (the optimizer's code is not changed; its own methods are recorded)
   run's step count t as it is then — η from the group (a scheduler may have moved
   it), the bias corrections of step t;
 * the gradients gathered into one flat array: recorded array operations;
-* ``_Block.update``: the rule itself over the block's parameter values, gradient and
-  state, one call with those numbers — the Python arithmetic on numbers inside the
-  rule runs again, so nothing computed from η or t is frozen.
+* ``_Block.update``: the rule over the block's parameter values, gradient and state,
+  one call with those numbers (``BlockRule``: the rule's NumPy kernel, or the rule
+  itself) — the arithmetic on numbers inside the rule runs again, so nothing computed
+  from η or t is frozen.
 
 A step this cannot record (``track_updates``, a closure, parameters kept outside the
 flat array) is replayed as one ``optimizer.step()`` call instead.
