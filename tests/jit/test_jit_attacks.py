@@ -24,23 +24,27 @@ def _batches(n=10, shape=(8, 4), out=3, seed=0):
             for _ in range(n)]
 
 
-def _both(build, between=None, n=10, strict=True, shape=(8, 4), out=3):
-    """Losses and final weights, eagerly and jitted; ``between(i, objects)`` changes something before call i."""
+def _both(build, between=None, n=10, strict=True, shape=(8, 4), out=3, kept=None):
+    """Losses and final weights, eagerly and jitted; ``between(i, objects)`` changes something before call i;
+    ``kept(objects)`` returns tensors (or None) to keep after each call, compared at the end (a kept tensor
+    must still hold what eager's holds)."""
     results = []
     for use_jit in (False, True):
         minigrad.manual_seed(0)
         step, objects = build()
         run = minigrad.jit(step, strict=strict) if use_jit else step
-        losses = []
+        losses, keeping = [], []
         for i, (x, t) in enumerate(_batches(n, shape, out)):
             if between is not None:
                 between(i, objects)
             losses.append(run(minigrad.tensor(x), minigrad.tensor(t)).detach().cpu().numpy().copy())
+            keeping += kept(objects) if kept is not None else []
         weights = [p.detach().cpu().numpy().copy() for p in objects["model"].parameters()]
-        results.append((losses, weights, run))
+        keeping = [None if k is None else k.detach().cpu().numpy() for k in keeping]
+        results.append((losses, weights + keeping, run))
     (le, we, _), (lj, wj, jitted) = results
     assert all(np.array_equal(a, b) for a, b in zip(le, lj)), (le, lj)
-    assert all(np.array_equal(a, b) for a, b in zip(we, wj))
+    assert len(we) == len(wj) and all(a is b is None or np.array_equal(a, b) for a, b in zip(we, wj))
     return jitted
 
 
@@ -257,51 +261,40 @@ def test_an_argument_the_check_cannot_see_into_runs_eagerly_and_says_why():
 
 
 # ---------------------------------------------------------------- what the replay leaves out or writes in place
-def _kept_grads_and_clears(make_model, forward):
-    """Train eagerly and jitted; keep every .grad after each call. Returns both runs' kept grads and the replay."""
-    build = _trainer(make_model, lambda params: optim.SGD(params, lr=0.1, momentum=0.9),
-                     lambda model, x, t: ((forward(model, x) - t) ** 2).mean())
-    runs = []
-    for use_jit in (False, True):
-        minigrad.manual_seed(0)
-        step, objects = build()
-        run = minigrad.jit(step, strict=True) if use_jit else step
-        kept = []
-        for x, t in _batches(8):
-            run(minigrad.tensor(x), minigrad.tensor(t))
-            kept.append([p.grad for p in objects["model"].parameters()])       # the tensors themselves, kept
-        runs.append(([[None if g is None else g.cpu().numpy().copy() for g in grads] for grads in kept], run))
-    return runs
+def _grads(objects):
+    return [p.grad for p in objects["model"].parameters()]            # the tensors themselves, kept
+
+
+def _momentum(params):
+    return optim.SGD(params, lr=0.1, momentum=0.9)
 
 
 def test_gradients_computed_into_the_joined_array_keep_their_values_once_kept():
     """The replay computes each gradient straight into its slice of the optimizer's joined gradient, a new array
     each call: a .grad kept from an earlier step still holds that step's values, as eager's does."""
-    (eager, _), (jitted, run) = _kept_grads_and_clears(lambda: nn.Sequential(nn.Linear(4, 6), nn.Tanh(),
-                                                                             nn.Linear(6, 3)), lambda m, x: m(x))
-    assert run.replays >= 4
+    run = _both(_trainer(lambda: nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)), _momentum),
+                kept=_grads)
+    assert run.replays >= 6
     assert ("empty(" in run.explain()) is (DEFAULT_DEVICE == "cpu")   # the gradients went into a joined array
-    for a, b in zip(eager, jitted):
-        for u, v in zip(a, b):
-            np.testing.assert_array_equal(u, v)
 
 
 def test_zero_grad_is_left_out_only_where_every_gradient_is_replaced():
-    """A parameter the forward does not use keeps no gradient: zero_grad stays in that replay, and every .grad
-    (None included) is eager's; where every parameter gets a new gradient, the replay leaves zero_grad out."""
+    """Before each call something sets a gradient on a parameter the forward does not use: zero_grad clears it, so
+    the replay keeps zero_grad, and every .grad after each call (None included) is eager's. Where every
+    parameter gets a new gradient, the replay leaves zero_grad out."""
     class Partly(nn.Module):
         def __init__(self):
             super().__init__()
             self.used, self.unused = nn.Linear(4, 3), nn.Linear(4, 3)
 
-    (eager, _), (jitted, run) = _kept_grads_and_clears(Partly, lambda m, x: m.used(x))
-    assert run.replays >= 4 and "zero_grad" in run.explain()
-    for a, b in zip(eager, jitted):
-        assert [g is None for g in a] == [g is None for g in b] == [False, False, True, True]
-        for u, v in zip(a, b):
-            assert u is None or np.array_equal(u, v)
-    (_, _), (_, whole) = _kept_grads_and_clears(lambda: nn.Linear(4, 3), lambda m, x: m(x))
-    assert whole.replays >= 4 and "zero_grad" not in whole.explain()
+    def stray_gradient(i, objects):
+        objects["model"].unused.weight.grad = minigrad.ones(3, 4)
+
+    run = _both(_trainer(Partly, _momentum, lambda model, x, t: _squared_error(model.used, x, t)),
+                between=stray_gradient, kept=_grads)
+    assert run.replays >= 6 and "zero_grad" in run.explain()
+    whole = _both(_trainer(make_optimizer=_momentum), kept=_grads)
+    assert whole.replays >= 6 and "zero_grad" not in whole.explain()
 
 
 def test_the_namespace_wrappers_are_replayed_as_the_numpy_calls_they_make():

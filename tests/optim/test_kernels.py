@@ -268,24 +268,9 @@ def test_the_numpy_kernel_computes_the_plain_rule_bit_for_bit_in_place(case, dty
     assert ran
 
 
-def test_the_numpy_kernel_refuses_other_options_and_touches_nothing():
-    """With any one option flipped in the arguments, the kernel returns False and leaves every array as it was."""
-    for case in CONFIGURATIONS:
-        cls, present, arguments, opt, group = case
-        rule_trace, kernel = _numpy_kernel(case)
-        arrays = _inputs(cls, present, opt, group, np.float32)
-        views = {name: arrays[name].copy() for name in rule_trace.elements}
-        work = _work(kernel, views["param"])
-        for option, value in options_of(arguments):
-            flipped = dict(arguments, **{option: not value})
-            assert kernel.function(flipped, work, *views.values()) is False, (cls.__name__, option)
-            for name in rule_trace.elements:
-                np.testing.assert_array_equal(views[name], arrays[name])
-            assert all(np.isnan(w).all() for w in work)
-
-
-def test_the_numpy_kernel_refuses_numbers_that_are_not_python_numbers():
-    """An np.float64 η makes the plain rule compute a float32 step in float64: the kernel leaves such a step to it."""
+def test_the_numpy_kernel_refuses_other_options_and_numpy_numbers_and_touches_nothing():
+    """With any one option flipped, or any number it reads given as an np.float64 (which makes the plain rule
+    compute a float32 step in float64), the kernel returns False and leaves every array as it was."""
     for case in CONFIGURATIONS:
         cls, present, arguments, opt, group = case
         rule_trace, kernel = _numpy_kernel(case)
@@ -293,11 +278,14 @@ def test_the_numpy_kernel_refuses_numbers_that_are_not_python_numbers():
         views = {name: arrays[name].copy() for name in rule_trace.elements}
         work = _work(kernel, views["param"])
         read = set(re.findall(r"= n\['(\w+)'\]", kernel.source))           # the numbers it reads
-        for number in read:
-            assert kernel.function(dict(arguments, **{number: np.float64(arguments[number])}), work,
-                                   *views.values()) is False, (cls.__name__, number)
+        changed = [(option, not value) for option, value in options_of(arguments)] + \
+                  [(number, np.float64(arguments[number])) for number in read]
+        for key, value in changed:
+            assert kernel.function(dict(arguments, **{key: value}), work, *views.values()) is False, \
+                (cls.__name__, key)
             for name in rule_trace.elements:
                 np.testing.assert_array_equal(views[name], arrays[name])
+            assert all(np.isnan(w).all() for w in work)
 
 
 def test_the_numpy_kernel_reuses_its_work_arrays():
