@@ -86,6 +86,11 @@ class BlockRule:
 
     __hash__ = None
 
+    @property
+    def held(self):
+        """The work arrays this block's kernel keeps between replays."""
+        return self.work or ()
+
     def _states_intact(self):
         state = self.flat.state
         for name, whole, _ in self.states:

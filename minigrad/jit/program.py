@@ -40,8 +40,10 @@ class Program:
         self.run, self.source, self.guards, self.constants = run, source, guards, constants
 
     def nbytes(self):
-        """Memory the recording keeps alive: its constant arrays and the buffers its results are written into."""
-        return sum(c.nbytes for c in self.constants if isinstance(c, np.ndarray))
+        """Memory the recording keeps alive: its constant arrays, the buffers its results are written into, and
+        the work arrays of the functions it calls (an optimizer rule's NumPy kernel: ``held``)."""
+        held = [a for f in self.run.__globals__.values() for a in getattr(f, "held", ())]
+        return sum(c.nbytes for c in [*self.constants, *held] if isinstance(c, np.ndarray))
 
 
 # the CPU namespace's wrappers (numpy_namespace.py) and the NumPy call each makes, taking the same arguments
