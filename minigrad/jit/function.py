@@ -471,7 +471,8 @@ def _rebuild(structure, arrays, device, node):
         return structure[1]
     if kind is dict:
         return {k: _rebuild(v, arrays, device, node) for k, v in structure[1].items()}
-    return kind(_rebuild(v, arrays, device, node) for v in structure[1])
+    values = [_rebuild(v, arrays, device, node) for v in structure[1]]
+    return kind(*values) if hasattr(kind, "_fields") else kind(values)      # a named tuple takes its fields
 
 
 def _device_of(arrays):

@@ -195,7 +195,13 @@ def compiled_check(args, kwargs, reach):
                      f"{_hooks(n, '_post_accumulate_hooks', t._post_accumulate_hooks, name)}")
     for o in reach.optimizers:
         n = name("O", o)
-        terms.append(f"{n}._storage is {name('K', o._storage)} and len({n}.param_groups) == {len(o.param_groups)}")
+        terms.append(f"{n}._storage is {name('K', o._storage)} and len({n}.param_groups) == {len(o.param_groups)} "
+                     f"and {n}.track_updates is {o.track_updates}")
+        for index, group in enumerate(o.param_groups):   # the same parameters, keeping the same state
+            g = name("P", group)
+            terms.append(f"{n}.param_groups[{index}] is {g} and len({g}['params']) == {len(group['params'])}")
+            terms.extend(f"{g}['params'][{i}] is {name('K', p)}" for i, p in enumerate(group["params"]))
+            terms.append(f"{n}.state_names({g}) == {name('K', o.state_names(group))}")
         terms.append(f"len({n}._storage._flats) == {len(o._storage._flats)}")
         for index, flats in o._storage._flats.items():
             terms.append(f"{n}._storage._flats.get({index}) is {name('K', flats)}")

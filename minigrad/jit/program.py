@@ -46,9 +46,11 @@ class Program:
         return sum(c.nbytes for c in [*self.constants, *held] if isinstance(c, np.ndarray))
 
 
-# the CPU namespace's wrappers (numpy_namespace.py) and the NumPy call each makes, taking the same arguments
-_LOWERED = {id(cpu.sum): np.add.reduce, id(cpu.prod): np.multiply.reduce, id(cpu.max): np.maximum.reduce,
-            id(cpu.min): np.minimum.reduce, id(cpu.permute_dims): np.ndarray.transpose}
+# the CPU namespace's reductions (numpy_namespace.py) and the NumPy call each makes, taking the same arguments
+_REDUCTIONS = {id(cpu.sum): np.add.reduce, id(cpu.prod): np.multiply.reduce, id(cpu.max): np.maximum.reduce,
+               id(cpu.min): np.minimum.reduce}
+_MADE = {id(cpu.zeros): np.zeros, id(cpu.ones): np.ones, id(cpu.full): np.full}     # (shape[, value], dtype=)
+_MATRIX_TRANSPOSE = operator.attrgetter("mT")
 
 
 def lowered(steps):
@@ -59,8 +61,12 @@ def lowered(steps):
     kept = []
     for step in steps:
         if isinstance(step, Op) and not step.writes:
-            function, kwargs = _LOWERED.get(id(step.function)), step.kwargs
-            if step.function is cpu.matrix_transpose and not kwargs:
+            function, kwargs = _REDUCTIONS.get(id(step.function)), step.kwargs
+            if function is not None:                     # the standard's default: every axis (a ufunc's: axis 0)
+                kwargs = {"axis": None, **kwargs}
+            elif step.function is cpu.permute_dims and not kwargs:
+                function = np.ndarray.transpose
+            elif step.function is cpu.matrix_transpose and not kwargs:
                 function = _MATRIX_TRANSPOSE
             elif step.function is cpu.reshape and len(step.args) == 2 and not kwargs:
                 function = np.ndarray.reshape
@@ -72,12 +78,6 @@ def lowered(steps):
                 step = Op(function, step.args, kwargs, step.outputs, step.scalar, step.writes)
         kept.append(step)
     return kept
-
-
-_MADE = {id(cpu.zeros): np.zeros, id(cpu.ones): np.ones, id(cpu.full): np.full}     # (shape[, value], dtype=)
-
-
-_MATRIX_TRANSPOSE = operator.attrgetter("mT")
 
 
 def _fresh(function):
@@ -217,9 +217,11 @@ def shared(steps, outputs):
     """Common subexpressions computed once: a pure operation repeated on the same inputs reuses the first result.
 
     Pure: it writes nothing, draws nothing, and gives one array. Any write, Python call or store in between ends
-    the reuse (the inputs may have changed, directly or through a view).
+    the reuse (the inputs may have changed, directly or through a view). Two results the step keeps or writes
+    (``_kept_or_written``: two gradients, two arrays of zeros one of which is filled) stay two arrays, as in eager.
     """
     alias, seen, kept = {}, {}, []
+    own = _kept_or_written(steps, outputs)
 
     def renamed(spec):
         if isinstance(spec, Slot):
@@ -237,7 +239,7 @@ def shared(steps, outputs):
         if isinstance(step, Op):
             step = Op(step.function, renamed(step.args), renamed(step.kwargs), step.outputs, step.scalar,
                       tuple(alias.get(s, s) for s in step.writes))
-            key = _key(step)
+            key = None if isinstance(step.outputs, int) and step.outputs in own else _key(step)
             if key is not None and key in seen:
                 alias[step.outputs] = seen[key]
                 continue
@@ -281,11 +283,9 @@ def _frozen(spec):
     return "object", id(spec)
 
 
-def folded(steps, outputs, origin):
-    """Operations on constants alone replaced by their recorded results (the seed of a backward, a constant's
-    conversion, the class indices a one-hot compares with): a replay would compute the same array every time.
-    Only for a result that is only read: one the step writes into, keeps (a store, a Python call's argument) or
-    returns — directly or through a view an operation makes of it — must be an array of each replay's own."""
+def _kept_or_written(steps, outputs):
+    """The slots whose array must be each replay's own and nobody else's: returned, stored into a tensor, handed to
+    a Python call, or written — directly or through a view another operation made of it."""
     escaping = set(outputs)
     for step in steps:
         if isinstance(step, Op):
@@ -299,6 +299,15 @@ def folded(steps, outputs, origin):
     for step in reversed(steps):                         # an array escapes with a view made of it
         if isinstance(step, Op) and not _fresh(step.function) and _produced(step) & escaping:
             escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
+    return escaping
+
+
+def folded(steps, outputs, origin):
+    """Operations on constants alone replaced by their recorded results (the seed of a backward, a constant's
+    conversion, the class indices a one-hot compares with): a replay would compute the same array every time.
+    Only for a result that is only read: one the step writes into, keeps (a store, a Python call's argument) or
+    returns — directly or through a view an operation makes of it — must be an array of each replay's own."""
+    escaping = _kept_or_written(steps, outputs)
     values, kept = {}, []
     for step in steps:
         if isinstance(step, Op) and _key(step) is not None and isinstance(step.outputs, int) \

@@ -53,8 +53,9 @@ def _squared_error(model, x, t):
 
 
 def _trainer(make_model=lambda: nn.Linear(4, 3), make_optimizer=lambda params: optim.SGD(params, lr=0.1),
-             loss_of=_squared_error):
-    """``build()`` for ``_both``: a model, its optimizer and a whole step on ``loss_of(model, x, t)``."""
+             loss_of=_squared_error, touch=None):
+    """``build()`` for ``_both``: a model, its optimizer and a whole step on ``loss_of(model, x, t)``;
+    ``touch(model)`` runs between backward and the update."""
     def build():
         model = make_model()
         opt = make_optimizer(model.parameters())
@@ -63,6 +64,8 @@ def _trainer(make_model=lambda: nn.Linear(4, 3), make_optimizer=lambda params: o
             opt.zero_grad()
             loss = loss_of(model, x, t)
             loss.backward()
+            if touch is not None:
+                touch(model)
             opt.step()
             return loss.detach()
         return step, {"model": model, "opt": opt}
@@ -310,3 +313,92 @@ def test_the_namespace_wrappers_are_replayed_as_the_numpy_calls_they_make():
     functions = jitted._last.program.run.__globals__.values()
     assert jitted.replays >= 4
     assert not [f for f in functions if getattr(f, "__module__", None) == numpy_namespace.__name__]
+
+
+# ---------------------------------------------------------------- a second attack, on the replay's own passes
+def test_a_reduction_over_every_axis_stays_one_when_the_replay_calls_numpy_directly():
+    """The namespace's sum/max/min reduce every axis by default, a ufunc's reduce only axis 0: mse_loss on a
+    matrix (a loss then squared) and the range check of a 2-D embedding index replay as eager."""
+    _both(_trainer(loss_of=lambda model, x, t: F.mse_loss(model(x), t) ** 2))
+    index = minigrad.tensor(np.random.default_rng(1).integers(0, 10, (8, 7)))
+    _both(_trainer(lambda: nn.Sequential(nn.Embedding(10, 6), nn.Linear(6, 3)),
+                   loss_of=lambda model, x, t: ((model(index).mean(dim=1) - t) ** 2).mean()))
+
+
+def test_two_equal_results_the_step_keeps_or_writes_stay_two_arrays():
+    """Two biases on one output get the same gradient formula, and a step makes two arrays of zeros and fills
+    one: the replay computes each separately, so scaling one gradient or filling one array leaves the other."""
+    class TwoBiases(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.extra = nn.Linear(4, 3), nn.Parameter(minigrad.zeros(3))
+
+        def forward(self, x):
+            return self.linear(x) + self.extra
+
+    _both(_trainer(TwoBiases, touch=lambda model: model.extra.grad.mul_(3.0)))
+
+    def two_zeros(model, x, t):
+        a, b = minigrad.zeros(3), minigrad.zeros(3)
+        a.add_(1.0)
+        return _squared_error(model, x, t - a - 2 * b)
+
+    _both(_trainer(loss_of=two_zeros))
+
+
+@pytest.mark.parametrize("make_optimizer, option, value", [
+    (lambda params: optim.SGD(params, lr=0.1), "momentum", 0.9),
+    (lambda params: optim.Adam(params, lr=0.01), "amsgrad", True),
+    (lambda params: optim.RMSprop(params, lr=0.01), "centered", True),
+], ids=["momentum", "amsgrad", "centered"])
+def test_an_option_switched_on_that_needs_new_state_records_again(make_optimizer, option, value):
+    """Momentum, AMSGrad's maximum, RMSprop's centred average: turned on between calls, the optimizer makes new
+    state, which the recording has no place for; the guard sees the group's state names change."""
+    def switch(i, objects):
+        if i == 6:
+            objects["opt"].param_groups[0][option] = value
+
+    jitted = _both(_trainer(make_optimizer=make_optimizer), between=switch, n=12)
+    assert jitted.recordings >= 4                                     # both signatures recorded
+
+
+def test_a_parameter_appended_to_a_group_and_updates_switched_on_are_seen():
+    """A tensor appended to a group's params (holding a gradient that zero_grad clears) and track_updates turned
+    on both change what optimizer.step does: the replay records again rather than skip them."""
+    extra = {}
+
+    def change(i, objects):
+        opt = objects["opt"]
+        if i == 5:
+            extra["p"] = nn.Parameter(minigrad.ones(3))
+            opt.param_groups[0]["params"].append(extra["p"])
+        if i >= 5:
+            extra["p"].grad = minigrad.full((3,), 2.0)
+        if i == 7:
+            opt.track_updates = True
+
+    def kept(objects):
+        ratios = objects["opt"].last_update_ratio
+        return [extra["p"].grad if "p" in extra else None, minigrad.tensor([float(r) for r in ratios.values()])]
+
+    jitted = _both(_trainer(), between=change, kept=kept, n=12)
+    assert jitted.recordings >= 4
+
+
+def test_a_named_tuple_returned_by_the_step_comes_back_as_one():
+    """``out.max(1)`` gives (values, indices) as a named tuple: a replay rebuilds it with its fields."""
+    minigrad.manual_seed(0)
+    step, objects = _trainer()()
+    model = objects["model"]
+
+    def returning_max(x, t):
+        step(x, t)
+        return model(x).detach().max(1)
+
+    on_cpu = DEFAULT_DEVICE == "cpu"         # a strict device makes argmax's indices where a recording cannot see
+    jitted = minigrad.jit(returning_max, strict=on_cpu)
+    for x, t in _batches(6):
+        result = jitted(minigrad.tensor(x), minigrad.tensor(t))
+    expected = model(minigrad.tensor(x)).detach().max(1)
+    assert (jitted.replays >= 2) is on_cpu and type(result) is type(expected)
+    assert np.array_equal(result.values.cpu().numpy(), expected.values.cpu().numpy())
