@@ -208,8 +208,11 @@ def compiled_check(args, kwargs, reach):
             for flat in flats:                           # the runs a recording made: equal step counts, no new state
                 f = name("F", flat)
                 terms.append(f"not {f}._new")
-                terms.extend(f"({f}.steps[{i}] == {f}.steps[{i - 1}]) is {flat.steps[i] == flat.steps[i - 1]}"
-                             for i in range(1, len(flat.steps)))
+                if flat.steps.count(flat.steps[0]) == len(flat.steps):        # the usual: one count for all
+                    terms.append(f"{f}.steps.count({f}.steps[0]) == {len(flat.steps)}")
+                else:
+                    terms.extend(f"({f}.steps[{i}] == {f}.steps[{i - 1}]) is {flat.steps[i] == flat.steps[i - 1]}"
+                                 for i in range(1, len(flat.steps)))
     source = "def check(args, kwargs):\n    return (" + "\n            and ".join(terms) + ")\n"
     exec(compile(source, "<minigrad.jit guard>", "exec"), names)       # noqa: S102 - our own generated code
     return names["check"]
