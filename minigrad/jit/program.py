@@ -20,7 +20,6 @@ import operator
 
 import numpy as np
 
-from minigrad.backend import numpy_namespace as cpu
 from minigrad.jit.record import Call, Guard, Live, Load, Op, OuterSlot, Slot, Store
 from minigrad.optim.optimizer import Optimizer
 
@@ -46,34 +45,37 @@ class Program:
         return sum(c.nbytes for c in [*self.constants, *held] if isinstance(c, np.ndarray))
 
 
-# the CPU namespace's reductions (numpy_namespace.py) and the NumPy call each makes, taking the same arguments
-_REDUCTIONS = {id(cpu.sum): np.add.reduce, id(cpu.prod): np.multiply.reduce, id(cpu.max): np.maximum.reduce,
-               id(cpu.min): np.minimum.reduce}
-_MADE = {id(cpu.zeros): np.zeros, id(cpu.ones): np.ones, id(cpu.full): np.full}     # (shape[, value], dtype=)
+# the CPU namespace's reductions and makers (backend/numpy_namespace.py) and the NumPy call each makes
+_REDUCTIONS = {"sum": np.add.reduce, "prod": np.multiply.reduce, "max": np.maximum.reduce, "min": np.minimum.reduce}
+_MADE = {"zeros": np.zeros, "ones": np.ones, "full": np.full}      # (shape[, value], dtype=)
 _MATRIX_TRANSPOSE = operator.attrgetter("mT")
 
 
-def lowered(steps):
-    """The CPU namespace's wrappers replaced by the NumPy calls they make: the same arrays, one Python frame less
-    per call (a replay of a small model is made of such calls). ``matrix_transpose(x)`` becomes ``x.mT``,
-    ``reshape`` and ``astype`` the array's own methods, ``zeros(shape, dtype=, device=)`` NumPy's without the
-    device (the CPU's is the only one)."""
+def lowered(steps, namespace):
+    """The CPU namespace's wrappers (``namespace``, the backend's ``xp``) replaced by the NumPy calls they make:
+    the same arrays, one Python frame less per call (a replay of a small model is made of such calls).
+    ``matrix_transpose(x)`` becomes ``x.mT``, ``reshape`` and ``astype`` the array's own methods,
+    ``zeros(shape, dtype=, device=)`` NumPy's without the device (the CPU's is the only one)."""
+    def of(table):
+        return {id(getattr(namespace, name)): function for name, function in table.items()}
+
+    reductions, made = of(_REDUCTIONS), of(_MADE)
     kept = []
     for step in steps:
         if isinstance(step, Op) and not step.writes:
-            function, kwargs = _REDUCTIONS.get(id(step.function)), step.kwargs
+            function, kwargs = reductions.get(id(step.function)), step.kwargs
             if function is not None:                     # the standard's default: every axis (a ufunc's: axis 0)
                 kwargs = {"axis": None, **kwargs}
-            elif step.function is cpu.permute_dims and not kwargs:
+            elif step.function is namespace.permute_dims and not kwargs:
                 function = np.ndarray.transpose
-            elif step.function is cpu.matrix_transpose and not kwargs:
+            elif step.function is namespace.matrix_transpose and not kwargs:
                 function = _MATRIX_TRANSPOSE
-            elif step.function is cpu.reshape and len(step.args) == 2 and not kwargs:
+            elif step.function is namespace.reshape and len(step.args) == 2 and not kwargs:
                 function = np.ndarray.reshape
-            elif step.function is cpu.astype and len(step.args) == 2 and set(kwargs) <= {"copy"}:
+            elif step.function is namespace.astype and len(step.args) == 2 and set(kwargs) <= {"copy"}:
                 function = np.ndarray.astype
-            elif id(step.function) in _MADE and set(kwargs) <= {"dtype", "device"}:
-                function, kwargs = _MADE[id(step.function)], {k: v for k, v in kwargs.items() if k == "dtype"}
+            elif id(step.function) in made and set(kwargs) <= {"dtype", "device"}:
+                function, kwargs = made[id(step.function)], {k: v for k, v in kwargs.items() if k == "dtype"}
             if function is not None:
                 step = Op(function, step.args, kwargs, step.outputs, step.scalar, step.writes)
         kept.append(step)
@@ -283,12 +285,12 @@ def _frozen(spec):
     return "object", id(spec)
 
 
-def _kept_or_written(steps, outputs):
+def _kept_or_written(steps, outputs, written=True):
     """The slots whose array must be each replay's own and nobody else's: returned, stored into a tensor, handed to
-    a Python call, or written — directly or through a view another operation made of it."""
+    a Python call, or (``written``) written — directly or through a view another operation made of it."""
     escaping = set(outputs)
     for step in steps:
-        if isinstance(step, Op):
+        if isinstance(step, Op) and written:
             escaping.update(step.writes)
             if step.writes:                              # it may write what it is given
                 escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
@@ -342,17 +344,7 @@ def buffered(steps, outputs, origin):
     reachable through a view another operation made of it. Its buffer then holds a dead value when the next
     replay writes into it.
     """
-    escaping = set(outputs)
-    for step in steps:
-        if isinstance(step, Store) and step.slot is not None:
-            escaping.add(step.slot)
-        elif isinstance(step, Call):
-            escaping |= _slots_in(list(step.args)) | _slots_in(step.kwargs)
-    for step in reversed(steps):                         # a view of an input escapes with its result
-        if isinstance(step, Op) and not _fresh(step.function) and \
-                step.outputs is not None and (set(step.outputs if isinstance(step.outputs, list) else [step.outputs])
-                                              & escaping):
-            escaping |= _slots_in(step.args) | _slots_in(step.kwargs)
+    escaping = _kept_or_written(steps, outputs, written=False)     # a write inside one replay is its own
     buffers = {}
     for step in steps:
         if isinstance(step, Op) and _fresh(step.function) \
@@ -476,7 +468,10 @@ def compile_program(steps, outputs, wrap, arrays, origin=None):
         kind, where = source
         return f"A[{where}]" if kind == "arg" else name("T", where)
 
-    steps, outputs = shared(hoisted(lowered(without_overwritten_clears(steps))), outputs)
+    steps = without_overwritten_clears(steps)
+    if not arrays.wraps:                                 # the CPU's namespace (a strict device's calls are NumPy's)
+        steps = lowered(steps, arrays.backend.xp)
+    steps, outputs = shared(hoisted(steps), outputs)
     steps, values = folded(steps, outputs, origin or {})
     steps = pruned(steps, outputs)
     buffers = buffered(steps, outputs, origin or {})
